@@ -1,0 +1,164 @@
+"""Loss functions returning ``(loss, grad)`` and information measures of distributions.
+
+Chapters: 01-foundations/02-logistic-regression (binary cross-entropy),
+03-activations-and-softmax (softmax cross-entropy) and 04-entropy-and-kl (entropy,
+cross-entropy and KL divergence of discrete distributions).
+
+Every loss uses torch's default ``reduction="mean"`` and returns the gradient of that mean
+with respect to its *first* argument, so ``grad`` equals what autograd puts in
+``first_argument.grad`` after ``loss.backward()``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import log_softmax, sigmoid, softmax
+from .validation import (as_float_array, as_int_array, check_in_closed_unit_interval,
+                         check_same_shape)
+
+# torch.nn.functional.binary_cross_entropy clamps each log term at -100 and divides the
+# backward by max(p (1 - p), 1e-12); both are reproduced so that p = 0 or 1 gives torch's
+# finite numbers rather than inf/nan.
+_BCE_LOG_FLOOR = -100.0
+_BCE_GRAD_EPS = 1e-12
+
+
+def binary_cross_entropy(p, y) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy of probabilities ``p`` against targets ``y``.
+
+    loss = mean(-(y log p + (1 - y) log(1 - p)));  dloss/dp = (p - y) / (p (1 - p)) / n.
+
+    p: any shape, values in [0, 1];  y: same shape, values in [0, 1].
+    Reference: ``torch.nn.functional.binary_cross_entropy``.
+    """
+    p = as_float_array(p, "p")
+    y = as_float_array(y, "y")
+    check_same_shape(p, y, "p", "y")
+    check_in_closed_unit_interval(p, "p (probabilities)")
+    check_in_closed_unit_interval(y, "y (targets)")
+    n = p.size
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), _BCE_LOG_FLOOR)
+        log_1mp = np.maximum(np.log1p(-p), _BCE_LOG_FLOOR)
+    loss = float(np.mean(-(y * log_p + (1.0 - y) * log_1mp)))
+    grad = (p - y) / np.maximum(p * (1.0 - p), _BCE_GRAD_EPS) / n
+    return loss, grad
+
+
+def binary_cross_entropy_with_logits(z, y) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy of sigmoid(z) against ``y``, computed from the logits.
+
+    loss = mean(max(z, 0) - z y + log(1 + exp(-|z|)));  dloss/dz = (sigma(z) - y) / n.
+    The rearranged form never takes the log of 0, so it is stable at any |z|.
+
+    z: any shape (logits);  y: same shape, values in [0, 1].
+    Reference: ``torch.nn.functional.binary_cross_entropy_with_logits``.
+    """
+    z = as_float_array(z, "z")
+    y = as_float_array(y, "y")
+    check_same_shape(z, y, "z", "y")
+    check_in_closed_unit_interval(y, "y (targets)")
+    n = z.size
+    loss = float(np.mean(np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))))
+    grad = (sigmoid(z) - y) / n
+    return loss, grad
+
+
+def cross_entropy(logits, target) -> tuple[float, np.ndarray]:
+    """Mean softmax cross-entropy of ``(N, C)`` logits against ``(N,)`` class indices.
+
+    loss = -mean_n log softmax(logits_n)[target_n];  dloss/dlogits = (softmax - onehot) / N.
+
+    logits: (N, C);  target: (N,) integers in [0, C).
+    Reference: ``torch.nn.functional.cross_entropy``.
+    """
+    logits = as_float_array(logits, "logits", ndim=2, shape_hint="(N, C)")
+    target = as_int_array(target, "target", ndim=1)
+    N, C = logits.shape
+    if target.shape != (N,):
+        raise ValueError(f"target must be (N,) = ({N},) to match logits {logits.shape}; "
+                         f"got {target.shape}")
+    if N == 0:
+        raise ValueError("cross_entropy needs at least one example; got N = 0")
+    if np.any((target < 0) | (target >= C)):
+        bad = target[(target < 0) | (target >= C)][0]
+        raise ValueError(f"target holds class {bad}, outside [0, {C}) for {C} classes")
+    rows = np.arange(N)
+    loss = float(-np.mean(log_softmax(logits, axis=1)[rows, target]))
+    grad = softmax(logits, axis=1)
+    grad[rows, target] -= 1.0
+    return loss, grad / N
+
+
+def mse(pred, target) -> tuple[float, np.ndarray]:
+    """Mean squared error over all elements: loss = mean((pred - target)^2).
+
+    pred, target: the same shape.  dloss/dpred = 2 (pred - target) / n.
+    Reference: ``torch.nn.functional.mse_loss``.
+    """
+    pred = as_float_array(pred, "pred")
+    target = as_float_array(target, "target")
+    check_same_shape(pred, target, "pred", "target")
+    diff = pred - target
+    return float(np.mean(diff ** 2)), 2.0 * diff / diff.size
+
+
+def _distribution(p, name: str) -> np.ndarray:
+    """A probability vector (or a batch of them along the last axis), checked."""
+    p = as_float_array(p, name)
+    if p.ndim == 0:
+        raise ValueError(f"{name} must be a probability vector; got a scalar")
+    if np.any(p < 0) or np.any(~np.isfinite(p)):
+        raise ValueError(f"{name} must hold finite non-negative probabilities")
+    sums = p.sum(axis=-1)
+    if not np.allclose(sums, 1.0, rtol=0, atol=1e-9):
+        raise ValueError(f"{name} must sum to 1 along its last axis; got sums {sums}")
+    return p
+
+
+def _log(x: np.ndarray, base: float) -> np.ndarray:
+    if base <= 0 or base == 1:
+        raise ValueError(f"base must be positive and not 1; got {base}")
+    with np.errstate(divide="ignore"):
+        return np.log(x) / np.log(base)
+
+
+def entropy(p, base: float = 2) -> float | np.ndarray:
+    """Shannon entropy H(p) = -sum_i p_i log p_i, with 0 log 0 = 0 (bits by default).
+
+    p: (n,) or (..., n), each row summing to 1. Returns a float, or an array of shape (...).
+    """
+    p = _distribution(p, "p")
+    terms = np.where(p > 0, -p * _log(np.where(p > 0, p, 1.0), base), 0.0)
+    h = terms.sum(axis=-1)
+    return float(h) if h.ndim == 0 else h
+
+
+def cross_entropy_dist(p, q, base: float = 2) -> float | np.ndarray:
+    """Cross-entropy H(p, q) = -sum_i p_i log q_i of two distributions over the same outcomes.
+
+    Terms with p_i = 0 contribute 0; a q_i = 0 where p_i > 0 gives +inf (q cannot explain
+    an outcome that happens). p, q: (n,) or (..., n), the same shape.
+    """
+    p = _distribution(p, "p")
+    q = _distribution(q, "q")
+    check_same_shape(p, q, "p", "q")
+    terms = np.where(p > 0, -p * _log(q, base), 0.0)
+    h = terms.sum(axis=-1)
+    return float(h) if h.ndim == 0 else h
+
+
+def kl_divergence(p, q, base: float = 2) -> float | np.ndarray:
+    """Kullback-Leibler divergence KL(p || q) = sum_i p_i log(p_i / q_i) >= 0.
+
+    Equals H(p, q) - H(p). Terms with p_i = 0 contribute 0; q_i = 0 where p_i > 0 gives +inf.
+    p, q: (n,) or (..., n), the same shape.
+    """
+    p = _distribution(p, "p")
+    q = _distribution(q, "q")
+    check_same_shape(p, q, "p", "q")
+    safe_p = np.where(p > 0, p, 1.0)
+    with np.errstate(divide="ignore"):
+        terms = np.where(p > 0, p * (_log(safe_p, base) - _log(q, base)), 0.0)
+    d = terms.sum(axis=-1)
+    return float(d) if d.ndim == 0 else d

@@ -1,0 +1,154 @@
+"""Gradient-descent optimisers over a dict of parameter arrays, updated in place.
+
+Chapter: 01-foundations/06-optimisation. ``SGD``, ``RMSprop`` and ``Adam`` reproduce
+``torch.optim`` step for step (same defaults, same order of floating-point operations);
+``Momentum`` is the exponentially weighted form used in the notes, v = beta v + (1 - beta) g,
+which equals torch's SGD momentum with the learning rate scaled by (1 - beta).
+
+Usage::
+
+    opt = Adam(params, lr=1e-3)      # params: dict name -> np.ndarray (float)
+    opt.step(grads)                  # grads: dict with exactly the same keys and shapes
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .validation import check_keys
+
+
+class Optimizer:
+    """Holds the parameter dict, validates gradient dicts and counts steps."""
+
+    def __init__(self, params: dict, lr: float):
+        if not isinstance(params, dict) or not params:
+            raise TypeError("params must be a non-empty dict of name -> numpy array")
+        for name, p in params.items():
+            if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(f"params[{name!r}] must be a floating-point numpy array "
+                                f"(updated in place); got {type(p).__name__}"
+                                f"{'' if not isinstance(p, np.ndarray) else ' of ' + str(p.dtype)}")
+        _check_positive(lr, "lr")
+        self.params = params
+        self.lr = float(lr)
+        self.t = 0
+        self.state: dict[str, dict[str, np.ndarray]] = {k: {} for k in params}
+
+    def step(self, grads: dict) -> None:
+        """Apply one update with ``grads`` (same keys and shapes as ``params``)."""
+        if not isinstance(grads, dict):
+            raise TypeError(f"grads must be a dict; got {type(grads).__name__}")
+        check_keys(list(grads), list(self.params), "grads")
+        for name, p in self.params.items():
+            g = np.asarray(grads[name])
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{name!r}] must have shape {p.shape}; got {g.shape}")
+        self.t += 1
+        for name, p in self.params.items():
+            self._update(p, np.asarray(grads[name], dtype=p.dtype), self.state[name])
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Plain SGD, or heavy-ball momentum as in ``torch.optim.SGD`` (dampening 0).
+
+    buf = momentum * buf + g  (buf = g at the first step);  p -= lr * buf.
+    """
+
+    def __init__(self, params: dict, lr: float, momentum: float = 0.0):
+        super().__init__(params, lr)
+        self.momentum = _check_fraction(momentum, "momentum", allow_zero=True)
+
+    def _update(self, p, g, state):
+        if self.momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= self.momentum
+                buf += g
+            g = buf
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Momentum in the notes' exponentially weighted form (no bias correction).
+
+    v = beta v + (1 - beta) g  (v starts at 0);  p -= lr * v.
+    """
+
+    def __init__(self, params: dict, lr: float, beta: float = 0.9):
+        super().__init__(params, lr)
+        self.beta = _check_fraction(beta, "beta")
+
+    def _update(self, p, g, state):
+        v = state.setdefault("v", np.zeros_like(p))
+        v *= self.beta
+        v += (1.0 - self.beta) * g
+        p -= self.lr * v
+
+
+class RMSprop(Optimizer):
+    """RMSprop as ``torch.optim.RMSprop`` (not centred, no momentum).
+
+    s = alpha s + (1 - alpha) g^2;  p -= lr * g / (sqrt(s) + eps).
+    Note that eps is added *outside* the square root, as torch does.
+    """
+
+    def __init__(self, params: dict, lr: float, alpha: float = 0.99, eps: float = 1e-8):
+        super().__init__(params, lr)
+        self.alpha = _check_fraction(alpha, "alpha")
+        self.eps = _check_positive(eps, "eps")
+
+    def _update(self, p, g, state):
+        s = state.setdefault("square_avg", np.zeros_like(p))
+        s *= self.alpha
+        s += (1.0 - self.alpha) * g * g
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015) as ``torch.optim.Adam``.
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    The bias corrections are folded in where torch folds them, so eps enters identically.
+    """
+
+    def __init__(self, params: dict, lr: float, betas: tuple = (0.9, 0.999), eps: float = 1e-8):
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}")
+        self.betas = (_check_fraction(betas[0], "betas[0]", allow_zero=True),
+                      _check_fraction(betas[1], "betas[1]", allow_zero=True))
+        self.eps = _check_positive(eps, "eps")
+
+    def _update(self, p, g, state):
+        b1, b2 = self.betas
+        m = state.setdefault("exp_avg", np.zeros_like(p))
+        v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+        m *= b1
+        m += (1.0 - b1) * g
+        v *= b2
+        v += (1.0 - b2) * g * g
+        bias1 = 1.0 - b1 ** self.t
+        bias2 = 1.0 - b2 ** self.t
+        denom = np.sqrt(v) / np.sqrt(bias2) + self.eps
+        p -= (self.lr / bias1) * (m / denom)
+
+
+def _check_positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    return float(value)
+
+
+def _check_fraction(value, name: str, allow_zero: bool = False) -> float:
+    low_ok = (lambda v: v >= 0) if allow_zero else (lambda v: v > 0)
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating))
+            or not (low_ok(value) and value < 1)):
+        interval = "[0, 1)" if allow_zero else "(0, 1)"
+        raise ValueError(f"{name} must lie in {interval}; got {value!r}")
+    return float(value)

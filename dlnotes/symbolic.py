@@ -1,0 +1,53 @@
+"""Asserting derivations with SymPy: the only dlnotes module that imports SymPy.
+
+A chapter states an identity, then hands both sides to :func:`assert_identity`, which
+either returns a one-line verdict or raises ``AssertionError`` showing both sides and what
+their difference simplified to, so a wrong derivation cannot pass quietly.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import sympy as sp
+
+
+class Identity(NamedTuple):
+    """A verified identity; prints as one stable line."""
+    name: str
+
+    def __repr__(self) -> str:
+        return f"SymPy verified: {self.name}"
+
+    __str__ = __repr__
+
+
+def assert_identity(lhs, rhs, name: str) -> Identity:
+    """Assert that ``lhs == rhs`` holds identically (expressions, numbers or matrices).
+
+    The difference is simplified; if it is not zero, ``Expr.equals`` (which also tries
+    random numerical substitution before giving up) gets a second look. Anything short of a
+    proof of zero fails.
+    """
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+        if getattr(lhs, "shape", None) != getattr(rhs, "shape", None):
+            raise AssertionError(f"{name}: shapes differ, {getattr(lhs, 'shape', ())} vs "
+                                 f"{getattr(rhs, 'shape', ())}")
+        diff = sp.simplify(lhs - rhs)
+        if not diff.is_zero_matrix:
+            entries = [d for d in diff if not d.equals(0)]
+            if entries:
+                _fail(name, lhs, rhs, diff)
+        return Identity(name)
+    diff = sp.simplify(lhs - rhs)
+    if diff == 0:
+        return Identity(name)
+    if diff.equals(0) is True:
+        return Identity(name)
+    _fail(name, lhs, rhs, diff)
+
+
+def _fail(name: str, lhs, rhs, diff) -> None:
+    raise AssertionError(f"{name}: SymPy could not verify the identity\n"
+                         f"  left:  {sp.sstr(lhs)}\n  right: {sp.sstr(rhs)}\n"
+                         f"  left - right simplifies to: {sp.sstr(diff)}")
