@@ -18,7 +18,6 @@ JOBS   ?= 2
 # Keep Jupyter's paths inside the venv, so the python3 kernel is the venv's interpreter.
 export JUPYTER_PLATFORM_DIRS := 1
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: book test unit nbval book-strict lab execute lock clean course-check
