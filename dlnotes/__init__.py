@@ -3,8 +3,9 @@
 Importing the package loads NumPy only. Two modules are imported on demand:
 ``dlnotes.verify`` (comparisons with PyTorch) and ``dlnotes.symbolic`` (SymPy derivations).
 """
-from . import activations, datasets, gradcheck, init, layers, losses, optim, schedules
+from . import (activations, counting, datasets, gradcheck, init, layers, logistic, losses, mlp,
+               optim, schedules, surrogates, tuning)
 
 __version__ = "0.1.0"
-__all__ = ["activations", "datasets", "gradcheck", "init", "layers", "losses", "optim",
-           "schedules"]
+__all__ = ["activations", "counting", "datasets", "gradcheck", "init", "layers", "logistic",
+           "losses", "mlp", "optim", "schedules", "surrogates", "tuning"]

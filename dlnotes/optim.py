@@ -4,6 +4,9 @@ Chapter: 01-foundations/06-optimisation. ``SGD``, ``RMSprop`` and ``Adam`` repro
 ``torch.optim`` step for step (same defaults, same order of floating-point operations);
 ``Momentum`` is the exponentially weighted form used in the notes, v = beta v + (1 - beta) g,
 which equals torch's SGD momentum with the learning rate scaled by (1 - beta).
+``RMSpropEpsInSqrt`` is RMSprop exactly as the notes write it (eps under the square root), kept
+to show how that differs from torch; ``exponentially_weighted_average`` is the running average
+all of these optimisers are built on.
 
 Usage::
 
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_keys
+from .validation import as_float_array, check_keys
 
 
 class Optimizer:
@@ -109,6 +112,26 @@ class RMSprop(Optimizer):
         p -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
+class RMSpropEpsInSqrt(Optimizer):
+    """RMSprop with eps *inside* the square root, as the notes write it (not torch's form).
+
+    s = alpha s + (1 - alpha) g^2;  p -= lr * g / sqrt(s + eps).
+    The smallest denominator is sqrt(eps) (1e-4 for eps = 1e-8) rather than eps, so gradients
+    smaller than about sqrt(eps) are no longer normalised; ``RMSprop`` is torch's form.
+    """
+
+    def __init__(self, params: dict, lr: float, alpha: float = 0.99, eps: float = 1e-8):
+        super().__init__(params, lr)
+        self.alpha = _check_fraction(alpha, "alpha")
+        self.eps = _check_positive(eps, "eps")
+
+    def _update(self, p, g, state):
+        s = state.setdefault("square_avg", np.zeros_like(p))
+        s *= self.alpha
+        s += (1.0 - self.alpha) * g * g
+        p -= self.lr * g / np.sqrt(s + self.eps)
+
+
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015) as ``torch.optim.Adam``.
 
@@ -137,6 +160,31 @@ class Adam(Optimizer):
         bias2 = 1.0 - b2 ** self.t
         denom = np.sqrt(v) / np.sqrt(bias2) + self.eps
         p -= (self.lr / bias1) * (m / denom)
+
+
+def exponentially_weighted_average(values, beta: float, bias_correction: bool = True) -> np.ndarray:
+    """Running exponentially weighted average of a series, optionally bias-corrected.
+
+    v_0 = 0;  v_t = beta v_{t-1} + (1 - beta) theta_t = (1 - beta) sum_k beta^(t-k) theta_k.
+    The weights sum to 1 - beta^t, so the corrected average is v_t / (1 - beta^t).
+
+    values: (T, ...) with time along axis 0 (T >= 1);  beta in [0, 1)  ->  (T, ...) float,
+    row t - 1 holding v_t (corrected or not). The uncorrected rows equal the ``exp_avg`` state
+    of ``torch.optim.Adam`` fed ``values`` as gradients with betas[0] = beta.
+    """
+    theta = as_float_array(values, "values")
+    if theta.ndim == 0 or theta.shape[0] == 0:
+        raise ValueError(f"values must be (T, ...) with T >= 1 along axis 0; got shape "
+                         f"{theta.shape}")
+    beta = _check_fraction(beta, "beta", allow_zero=True)
+    if not isinstance(bias_correction, (bool, np.bool_)):
+        raise TypeError(f"bias_correction must be a bool; got {type(bias_correction).__name__}")
+    out = np.empty_like(theta)          # (T, ...)
+    v = np.zeros_like(theta[0])         # (...)
+    for t in range(theta.shape[0]):
+        v = beta * v + (1.0 - beta) * theta[t]
+        out[t] = v / (1.0 - beta ** (t + 1)) if bias_correction else v
+    return out
 
 
 def _check_positive(value, name: str) -> float:

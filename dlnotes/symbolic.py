@@ -24,8 +24,8 @@ class Identity(NamedTuple):
 def assert_identity(lhs, rhs, name: str) -> Identity:
     """Assert that ``lhs == rhs`` holds identically (expressions, numbers or matrices).
 
-    The difference is simplified; if it is not zero, ``Expr.equals`` (which also tries
-    random numerical substitution before giving up) gets a second look. Anything short of a
+    The difference is simplified, then (if needed) rewritten in exponentials and simplified
+    again; if it is still not zero, ``Expr.equals`` gets a last look. Anything short of a
     proof of zero fails.
     """
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
@@ -41,6 +41,9 @@ def assert_identity(lhs, rhs, name: str) -> Identity:
         return Identity(name)
     diff = sp.simplify(lhs - rhs)
     if diff == 0:
+        return Identity(name)
+    # Hyperbolic and trigonometric functions often cancel only once written as exponentials.
+    if sp.simplify(diff.rewrite(sp.exp)) == 0:
         return Identity(name)
     if diff.equals(0) is True:
         return Identity(name)

@@ -29,20 +29,22 @@ def device() -> torch.device:
 
 
 def to_torch(a, requires_grad: bool = False) -> torch.Tensor:
-    """A NumPy array (or number) as a tensor on :func:`device`: floats as float64, ints as int64."""
+    """A *copy* of a NumPy array (or number) as a tensor on :func:`device`.
+
+    Floats become float64, integers int64, booleans stay bool. The copy matters: a tensor
+    sharing memory with the array (what ``torch.from_numpy`` gives on the CPU, but not on a
+    GPU) would let an in-place torch update change the caller's array on one machine only.
+    """
     arr = np.asarray(a)
     if np.issubdtype(arr.dtype, np.floating):
-        t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float64))
+        dtype = torch.float64
     elif np.issubdtype(arr.dtype, np.integer):
-        t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.int64))
+        dtype = torch.int64
     elif arr.dtype == bool:
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        dtype = torch.bool
     else:
         raise TypeError(f"cannot send an array of dtype {arr.dtype} to torch")
-    t = t.to(device())
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    return torch.tensor(arr, dtype=dtype, device=device(), requires_grad=requires_grad)
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:

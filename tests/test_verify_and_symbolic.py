@@ -76,3 +76,26 @@ def test_assert_identity_on_matrices():
         assert_identity(m * m, sp.Matrix([[a**2, 2*a*b], [2*a*b, a**2 + b**2]]), "wrong square")
     with pytest.raises(AssertionError, match="shapes differ"):
         assert_identity(m, sp.Matrix([a, b]), "shapes")
+
+
+def test_to_torch_keeps_shapes_and_dtypes():
+    from dlnotes.verify import to_torch
+    assert to_torch(np.array(0.3)).shape == ()
+    assert to_torch(np.zeros((2, 0, 3))).shape == (2, 0, 3)
+    assert to_torch(np.arange(3)).dtype == torch.int64
+    assert to_torch(np.ones(2, dtype=np.float32)).dtype == torch.float64
+
+
+def test_assert_identity_rewrites_hyperbolic_functions():
+    z = sp.symbols("z", real=True)
+    assert_identity((sp.exp(z) - sp.exp(-z)) / (sp.exp(z) + sp.exp(-z)), sp.tanh(z), "tanh")
+    with pytest.raises(AssertionError):
+        assert_identity((sp.exp(z) + sp.exp(-z)) / (sp.exp(z) + sp.exp(-z)), sp.tanh(z), "not tanh")
+
+
+def test_to_torch_copies_so_inplace_updates_never_reach_the_array():
+    from dlnotes.verify import to_torch
+    a = np.zeros(3)
+    t = to_torch(a)
+    t += 1
+    np.testing.assert_array_equal(a, 0.0)

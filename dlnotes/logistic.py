@@ -1,0 +1,136 @@
+"""Logistic regression: a forward/backward pair, the cost with its gradients, and training.
+
+Chapter: 01-foundations/02-logistic-regression. Layout as in torch: examples are rows,
+``x: (N, D)``, one weight per feature ``w: (D,)`` and a single bias ``b``, so the logits
+are ``z = x @ w + b`` of shape ``(N,)``. The bias may be a 0-d array (as the bias that
+``torch.nn.functional.linear`` pairs with a 1-D weight) or of shape ``(1,)`` (as
+``torch.nn.Linear(D, 1).bias``); its gradient comes back in the shape it came in.
+Notes that stack examples as columns, ``X: (D, N)``, write the same logits as the row
+``w^T X + b``; the numbers are identical.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .activations import sigmoid
+from .losses import binary_cross_entropy_with_logits
+from .validation import as_float_array, check_in_closed_unit_interval, check_positive_int
+
+
+class LogisticCache(NamedTuple):
+    """What ``logistic_backward`` needs from the forward pass."""
+    x: np.ndarray  # (N, D)
+    w: np.ndarray  # (D,)
+    b: np.ndarray  # () or (1,)
+    a: np.ndarray  # (N,) sigma(z)
+
+
+def logistic_forward(x, w, b) -> tuple[np.ndarray, LogisticCache]:
+    """Predicted probabilities a = sigma(x @ w + b).
+
+    x: (N, D);  w: (D,);  b: () or (1,)  ->  a: (N,), each in [0, 1].
+    Reference: ``torch.sigmoid(x @ w + b)``.
+    """
+    x, w, b = _check_params(x, w, b)
+    z = x @ w + b  # (N,)
+    a = sigmoid(z)
+    return a, LogisticCache(x, w, b, a)
+
+
+def logistic_backward(da, cache: LogisticCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chain rule through a = sigma(z), z = x @ w + b, for any upstream gradient ``da``.
+
+    dz = da * a (1 - a);  dx = dz[:, None] * w;  dw = x.T @ dz;  db = sum_n dz.
+    da: (N,)  ->  dx: (N, D), dw: (D,), db: the shape of b.
+    """
+    x, w, b, a = cache
+    da = as_float_array(da, "da", ndim=1, shape_hint="(N,)")
+    if da.shape != a.shape:
+        raise ValueError(f"da must be (N,) = {a.shape} like the forward output; got {da.shape}")
+    dz = da * a * (1.0 - a)  # (N,)
+    dx = dz[:, None] * w[None, :]  # (N, D)
+    return dx, x.T @ dz, np.full(b.shape, dz.sum())
+
+
+def logistic_cost(x, y, w, b) -> tuple[float, np.ndarray, np.ndarray]:
+    """Mean cross-entropy cost J of the model on (x, y) and its gradients.
+
+    J = mean_n L(a_n, y_n), L(a, y) = -(y log a + (1 - y) log(1 - a)), a = sigma(x @ w + b).
+    Since dL/dz = a - y, the gradients are dw = x.T @ (a - y) / N and db = mean(a - y).
+    The cost is computed from the logits, so it stays finite when a rounds to 0 or 1.
+
+    x: (N, D);  y: (N,) targets in [0, 1];  w: (D,);  b: () or (1,)
+    ->  (J, dw: (D,), db: the shape of b).
+    Reference: ``torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y)``.
+    """
+    x, w, b = _check_params(x, w, b)
+    y = _check_targets(y, x.shape[0])
+    z = x @ w + b  # (N,)
+    cost, dz = binary_cross_entropy_with_logits(z, y)  # dz = (a - y) / N
+    return cost, x.T @ dz, np.full(b.shape, dz.sum())
+
+
+def train_logistic_regression(x, y, lr: float, steps: int, w=None, b=0.0
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-batch gradient descent on the cost J: w <- w - lr dJ/dw, b <- b - lr dJ/db.
+
+    Starts from ``w`` (default zeros: the cost is convex, so no symmetry needs breaking)
+    and ``b``. Deterministic: no randomness is involved.
+
+    x: (N, D);  y: (N,) targets in [0, 1];  lr > 0;  steps >= 1.
+    Returns w: (D,), b: the shape it came in, and history: (steps + 1,), the cost before
+    each update and after the last one.
+    """
+    x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
+    y = _check_targets(y, x.shape[0])
+    steps = check_positive_int(steps, "steps")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) \
+            or not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+    x, w, b = _check_params(x, np.zeros(x.shape[1]) if w is None else w, b)
+    w, b = w.astype(np.float64), b.astype(np.float64)  # copies: the caller's arrays stay put
+    history = np.empty(steps + 1)
+    for t in range(steps):
+        history[t], dw, db = logistic_cost(x, y, w, b)
+        w -= lr * dw
+        b -= lr * db
+    history[steps] = logistic_cost(x, y, w, b)[0]
+    return w, b, history
+
+
+def predict_proba(x, w, b) -> np.ndarray:
+    """P(y = 1 | x) = sigma(x @ w + b) for x: (N, D), w: (D,), b: () or (1,); returns (N,)."""
+    x, w, b = _check_params(x, w, b)
+    return sigmoid(x @ w + b)
+
+
+def predict(x, w, b) -> np.ndarray:
+    """Class 1 where sigma(z) >= 1/2, i.e. where z = x @ w + b >= 0; returns (N,) int64.
+
+    Thresholding the logit rather than the probability avoids a rounding decision at
+    a = 0.5 exactly, and shows that the decision boundary is the hyperplane w.x + b = 0.
+    """
+    x, w, b = _check_params(x, w, b)
+    return (x @ w + b >= 0).astype(np.int64)
+
+
+def _check_params(x, w, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
+    w = as_float_array(w, "w", ndim=1, shape_hint="(D,)")
+    b = as_float_array(b, "b")
+    if w.shape != (x.shape[1],):
+        raise ValueError(f"w must be (D,) = ({x.shape[1]},) to match x {x.shape}; "
+                         f"got {w.shape}")
+    if b.shape not in ((), (1,)):
+        raise ValueError(f"b must be a single bias, of shape () or (1,); got shape {b.shape}")
+    return x, w, b
+
+
+def _check_targets(y, n: int) -> np.ndarray:
+    y = as_float_array(y, "y", ndim=1, shape_hint="(N,)")
+    if y.shape != (n,):
+        raise ValueError(f"y must be (N,) = ({n},) to match x; got {y.shape}")
+    check_in_closed_unit_interval(y, "y (targets)")
+    return y
