@@ -7,11 +7,13 @@ import sys
 
 import dlnotes
 
+# CPU time of the import (process_time), not wall time: on a loaded machine the wall clock
+# mostly measures waiting for a core, which says nothing about the import's own cost.
 PROBE = """
 import sys, time
-t = time.perf_counter()
+t = time.process_time()
 import dlnotes
-dt = time.perf_counter() - t
+dt = time.process_time() - t
 heavy = [m for m in ("torch", "sympy", "matplotlib") if m in sys.modules]
 print(dt, ",".join(heavy))
 """
