@@ -1,0 +1,330 @@
+"""dlnotes.rnn and dlnotes.gated against torch.nn.RNN/GRU/LSTM and their cells, in float64.
+
+Every check pushes a random upstream gradient through our backward and through autograd and
+compares the gradients of the inputs, the initial states, the weights and the biases.
+"""
+import subprocess
+import sys
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+from torch.func import functional_call
+
+from dlnotes import gated, rnn
+from dlnotes.verify import check_pair, check_values, to_numpy, to_torch
+
+GATES = {"rnn": 1, "gru": 3, "lstm": 4, "simple_gru": 2}
+# (T, N, D, H): one step, batch 1, H != D both ways, and a longer sequence
+SHAPES = [(1, 1, 1, 1), (1, 3, 4, 5), (6, 1, 3, 7), (7, 4, 6, 2), (12, 2, 5, 5)]
+
+
+def _params(kind, T, N, D, H, rng, scale=0.5):
+    G = GATES[kind]
+    arrays = [rng.standard_normal((T, N, D)), rng.standard_normal((N, H))]
+    if kind == "lstm":
+        arrays.append(rng.standard_normal((N, H)))
+    arrays += [scale * rng.standard_normal((G * H, D)), scale * rng.standard_normal((G * H, H)),
+               rng.standard_normal(G * H), rng.standard_normal(G * H)]
+    return arrays
+
+
+def _torch_layer(kind, **options):
+    """reference(x, h0, [c0,] w_ih, w_hh, b_ih, b_hh) -> output of torch.nn.<kind> (T, N, H)."""
+    def reference(x, h0, *rest):
+        if kind == "lstm":
+            c0, *weights = rest
+            state = (h0[None], c0[None])
+        else:
+            weights, state = rest, h0[None]
+        D, H = x.shape[2], h0.shape[1]
+        module = getattr(torch.nn, kind.upper())(D, H, dtype=torch.float64, device=x.device,
+                                                 **options)
+        names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+        # cuDNN would warn that the substituted weights are not one flat buffer.
+        with torch.backends.cudnn.flags(enabled=False):
+            out, _ = functional_call(module, dict(zip(names, weights)), (x, state))
+        return out
+    return reference
+
+
+def _torch_cell(kind, **options):
+    """reference(x, h, [c,] w_ih, w_hh, b_ih, b_hh) -> torch.nn.<Kind>Cell output; LSTM: [h', c']."""
+    def reference(x, h, *rest):
+        if kind == "lstm":
+            c, *weights = rest
+            state = (h, c)
+        else:
+            weights, state = rest, h
+        cls = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}[kind]
+        module = cls(x.shape[1], h.shape[1], dtype=torch.float64, device=x.device, **options)
+        names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+        out = functional_call(module, dict(zip(names, weights)), (x, state))
+        return torch.cat(out, dim=-1) if kind == "lstm" else out
+    return reference
+
+
+def _torch_simple_gru(x, h, w_ih, w_hh, b_ih, b_hh):
+    """The simplified GRU written in torch operations (no torch module computes it)."""
+    H = h.shape[1]
+    outs = []
+    for x_t in x:
+        a = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        u, cand = torch.sigmoid(a[:, :H]), torch.tanh(a[:, H:])
+        h = u * cand + (1 - u) * h
+        outs.append(h)
+    return torch.stack(outs)
+
+
+@pytest.mark.parametrize("T, N, D, H", SHAPES)
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_matches_torch(T, N, D, H, nonlinearity, rng):
+    check_pair(f"rnn ({nonlinearity})", partial(rnn.rnn_forward, nonlinearity=nonlinearity),
+               rnn.rnn_backward, _torch_layer("rnn", nonlinearity=nonlinearity),
+               _params("rnn", T, N, D, H, rng), rng=rng)
+
+
+@pytest.mark.parametrize("T, N, D, H", SHAPES)
+def test_gru_matches_torch(T, N, D, H, rng):
+    check_pair("gru", gated.gru_forward, gated.gru_backward, _torch_layer("gru"),
+               _params("gru", T, N, D, H, rng), rng=rng)
+
+
+@pytest.mark.parametrize("T, N, D, H", SHAPES)
+def test_lstm_matches_torch(T, N, D, H, rng):
+    check_pair("lstm", gated.lstm_forward, gated.lstm_backward, _torch_layer("lstm"),
+               _params("lstm", T, N, D, H, rng), rng=rng)
+
+
+@pytest.mark.parametrize("T, N, D, H", SHAPES)
+def test_simple_gru_matches_autograd(T, N, D, H, rng):
+    check_pair("simple gru", gated.simple_gru_forward, gated.simple_gru_backward,
+               _torch_simple_gru, _params("simple_gru", T, N, D, H, rng), rng=rng)
+
+
+def test_simple_gru_is_torch_gru_with_reset_gate_open(rng):
+    # r = sigma(40) is exactly 1.0 in float64 and z = sigma(-a_u) = 1 - u, so torch's GRU
+    # computes the simplified GRU when its reset rows are zero with bias 40 and z rows = -u rows.
+    x, h0, w_ih, w_hh, b_ih, b_hh = _params("simple_gru", 9, 3, 4, 5, rng)
+    H = 5
+    zeros_w = lambda w: np.zeros((H, w.shape[1]))
+    t_w_ih = np.concatenate([zeros_w(w_ih), -w_ih[:H], w_ih[H:]])
+    t_w_hh = np.concatenate([zeros_w(w_hh), -w_hh[:H], w_hh[H:]])
+    t_b_ih = np.concatenate([np.full(H, 40.0), -b_ih[:H], b_ih[H:]])
+    t_b_hh = np.concatenate([np.zeros(H), -b_hh[:H], b_hh[H:]])
+    ours, _ = gated.simple_gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+    theirs = _torch_layer("gru")(*map(to_torch, (x, h0, t_w_ih, t_w_hh, t_b_ih, t_b_hh)))
+    check_values("simple gru = torch GRU with r = 1, z = 1 - u", ours, theirs)
+
+
+@pytest.mark.parametrize("N, D, H", [(1, 1, 1), (1, 4, 5), (3, 6, 2)])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_cell_matches_torch(N, D, H, nonlinearity, rng):
+    x, h, *weights = _params("rnn", 1, N, D, H, rng)
+    check_pair("rnn cell", partial(rnn.rnn_cell_forward, nonlinearity=nonlinearity),
+               rnn.rnn_cell_backward, _torch_cell("rnn", nonlinearity=nonlinearity),
+               (x[0], h, *weights), rng=rng)
+
+
+@pytest.mark.parametrize("N, D, H", [(1, 1, 1), (1, 4, 5), (3, 6, 2)])
+def test_gru_cell_matches_torch(N, D, H, rng):
+    x, h, *weights = _params("gru", 1, N, D, H, rng)
+    check_pair("gru cell", gated.gru_cell_forward, gated.gru_cell_backward, _torch_cell("gru"),
+               (x[0], h, *weights), rng=rng)
+
+
+@pytest.mark.parametrize("N, D, H", [(1, 1, 1), (1, 4, 5), (3, 6, 2)])
+def test_lstm_cell_matches_torch_including_dc_next(N, D, H, rng):
+    def forward(*args):
+        h, c, cache = gated.lstm_cell_forward(*args)
+        return np.concatenate([h, c], axis=-1), cache
+
+    def backward(dout, cache):
+        return gated.lstm_cell_backward(dout[:, :H], dout[:, H:], cache)
+
+    x, h, c, *weights = _params("lstm", 1, N, D, H, rng)
+    check_pair("lstm cell", forward, backward, _torch_cell("lstm"), (x[0], h, c, *weights),
+               rng=rng)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_saturated_gates_stay_finite_and_match_torch(kind, rng):
+    # Weights of size ~300 push pre-activations to |z| ~ 1000, deep in every saturation.
+    forward = getattr(rnn, f"{kind}_forward")
+    backward = getattr(rnn, f"{kind}_backward")
+    arrays = _params(kind, 5, 3, 4, 6, rng, scale=300.0)
+    out, cache = forward(*arrays)
+    squashed = cache.h if kind == "rnn" else cache.act
+    assert np.isfinite(out).all() and np.isin(squashed, [-1.0, 0.0, 1.0]).mean() > 0.5
+    check_pair(f"saturated {kind}", forward, backward, _torch_layer(kind), arrays, rng=rng)
+
+
+def test_gradient_reaches_h0_through_all_steps(rng):
+    # Only the last output carries a gradient: everything in dh0 came back through T steps.
+    x, h0, *weights = _params("rnn", 8, 2, 3, 4, rng)
+    h, cache = rnn.rnn_forward(x, h0, *weights)
+    dh = np.zeros_like(h)
+    dh[-1] = rng.standard_normal(h[-1].shape)
+    dh0 = rnn.rnn_backward(dh, cache)[1]
+    tensors = [to_torch(a, requires_grad=True) for a in (x, h0, *weights)]
+    out = _torch_layer("rnn")(*tensors)
+    (out[-1] * to_torch(dh[-1])).sum().backward()
+    check_values("dh0 from the last step only", dh0, tensors[1].grad)
+    assert np.abs(dh0).max() > 1e-6
+
+
+def test_mixed_float32_inputs_compute_in_float64(rng):
+    x, h0, *weights = _params("gru", 3, 2, 3, 4, rng)
+    h32, _ = gated.gru_forward(x.astype(np.float32), h0, *weights)
+    h64, _ = gated.gru_forward(x.astype(np.float32).astype(np.float64), h0, *weights)
+    assert h32.dtype == np.float64
+    np.testing.assert_array_equal(h32, h64)
+
+
+def test_gated_names_importable_from_rnn_in_either_order():
+    code = ("import sys, dlnotes.gated; from dlnotes.rnn import lstm_forward, gru_backward, "
+            "simple_gru_forward, LSTMCache; import dlnotes.rnn as r; "
+            "assert r.lstm_forward is dlnotes.gated.lstm_forward; "
+            "assert 'torch' not in sys.modules; print('ok')")
+    for prefix in ("", "import dlnotes.rnn; "):
+        done = subprocess.run([sys.executable, "-c", prefix + code], capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    with pytest.raises(AttributeError, match="no attribute 'lstm_forwards'"):
+        rnn.lstm_forwards  # noqa: B018
+
+
+# ---------------------------------------------------------------- bad input
+
+def _good(kind, T=3, N=2, D=4, H=5):
+    return _params(kind, T, N, D, H, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm", "simple_gru"])
+@pytest.mark.parametrize("bad_x, message", [
+    (np.zeros((2, 4)), r"x must have 3 dimension\(s\) \(T, N, D\)"),
+    (np.zeros((3, 2, 4, 1)), r"x must have 3 dimension\(s\) \(T, N, D\)"),
+    (np.zeros((0, 2, 4)), r"x must be \(T, N, D\) with T, N, D >= 1"),
+])
+def test_sequence_of_wrong_rank_raises(kind, bad_x, message):
+    args = _good(kind)
+    with pytest.raises(ValueError, match=message):
+        getattr(rnn, f"{kind}_forward")(bad_x, *args[1:])
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm", "simple_gru"])
+def test_hidden_sizes_that_disagree_raise(kind):
+    args = _good(kind)
+    args[1] = np.zeros((2, 6))       # h0 says H = 6, the weights were made for H = 5
+    if kind == "lstm":
+        args[2] = np.zeros((2, 6))
+    with pytest.raises(ValueError, match=r"hidden sizes disagree: h0 \(2, 6\) has H=6 but w_hh"):
+        getattr(rnn, f"{kind}_forward")(*args)
+
+
+@pytest.mark.parametrize("kind, other", [("gru", "lstm"), ("lstm", "gru"), ("rnn", "gru"),
+                                         ("simple_gru", "gru")])
+def test_wrong_number_of_stacked_gates_raises(kind, other):
+    # Weights of the right H but stacked for another cell (e.g. GRU weights in an LSTM).
+    args = _good(kind)
+    w = _good(other)
+    i = 3 if kind == "lstm" else 2
+    args[i + 1] = w[-3]              # w_hh with the other cell's gate count
+    with pytest.raises(ValueError, match=r"w_hh must be \(\d?H, H\) = \(\d+, 5\) for"):
+        getattr(rnn, f"{kind}_forward")(*args)
+    args = _good(kind)
+    args[i] = w[-4]                  # w_ih likewise
+    with pytest.raises(ValueError, match=r"w_ih must be \(\d?H, D\) = \(\d+, 4\) for"):
+        getattr(rnn, f"{kind}_forward")(*args)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_bad_bias_batch_and_upstream_raise(kind):
+    forward, backward = getattr(rnn, f"{kind}_forward"), getattr(rnn, f"{kind}_backward")
+    i = 3 if kind == "lstm" else 2
+    args = _good(kind)
+    args[i + 3] = np.zeros(7)
+    with pytest.raises(ValueError, match=r"b_hh must be \(\d?H,\) = \(\d+,\)"):
+        forward(*args)
+    args = _good(kind)
+    args[1] = np.zeros((3, 5))
+    with pytest.raises(ValueError, match=r"h0 must be \(N, H\) with N=2"):
+        forward(*args)
+    h, cache = forward(*_good(kind))
+    with pytest.raises(ValueError, match=r"dh must be \(T, N, H\) = \(3, 2, 5\)"):
+        backward(h[:, :, :4], cache)
+
+
+def test_lstm_c0_must_match_h0():
+    args = _good("lstm")
+    args[2] = np.zeros((2, 4))
+    with pytest.raises(ValueError, match=r"c0 must be \(N, H\) = \(2, 5\)"):
+        gated.lstm_forward(*args)
+
+
+def test_cells_refuse_a_sequence_and_bad_upstream():
+    x, h, c, *w = _good("lstm")
+    with pytest.raises(ValueError, match=r"x must have 2 dimension\(s\) \(N, D\) for one time"):
+        gated.lstm_cell_forward(x, h, c, *w)
+    h1, c1, cache = gated.lstm_cell_forward(x[0], h, c, *w)
+    with pytest.raises(ValueError, match=r"dc_next must be \(N, H\) = \(2, 5\)"):
+        gated.lstm_cell_backward(h1, c1[:1], cache)
+    x, h, *w = _good("rnn")
+    with pytest.raises(ValueError, match=r"x must have 2 dimension\(s\)"):
+        rnn.rnn_cell_forward(x, h, *w)
+    _, cache = rnn.rnn_cell_forward(x[0], h, *w)
+    with pytest.raises(ValueError, match=r"dh_next must be \(N, H\) = \(2, 5\)"):
+        rnn.rnn_cell_backward(np.zeros((2, 4)), cache)
+    x, h, *w = _good("gru")
+    _, cache = gated.gru_cell_forward(x[0], h, *w)
+    with pytest.raises(ValueError, match=r"dh_next must be \(N, H\) = \(2, 5\)"):
+        gated.gru_cell_backward(np.zeros((1, 5)), cache)
+
+
+def test_unknown_nonlinearity_and_non_numeric_input_raise():
+    args = _good("rnn")
+    with pytest.raises(ValueError, match=r"nonlinearity must be one of \('tanh', 'relu'\)"):
+        rnn.rnn_forward(*args, nonlinearity="sigmoid")
+    args[0] = np.full((3, 2, 4), "a")
+    with pytest.raises(TypeError, match="x must be a real numeric array"):
+        rnn.rnn_forward(*args)
+
+
+def test_torch_reference_really_is_torch(rng):
+    # Guard against a reference that silently ignores the weights: changing them changes it.
+    args = _params("lstm", 3, 2, 4, 5, rng)
+    out1 = to_numpy(_torch_layer("lstm")(*map(to_torch, args)))
+    args[4] = args[4] + 1.0
+    out2 = to_numpy(_torch_layer("lstm")(*map(to_torch, args)))
+    assert np.abs(out1 - out2).max() > 1e-3
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 3.0, 1e3])
+def test_clip_grad_norm_matches_torch(max_norm, rng):
+    grads = {"w": 2 * rng.standard_normal((4, 3)), "b": rng.standard_normal(4),
+             "v": rng.standard_normal((2, 2, 2))}
+    before = {k: g.copy() for k, g in grads.items()}
+    clipped, norm = rnn.clip_grad_norm(grads, max_norm)
+    assert all(np.array_equal(before[k], grads[k]) for k in grads)   # input left alone
+    params = []
+    for g in grads.values():
+        p = to_torch(np.zeros_like(g), requires_grad=True)
+        p.grad = to_torch(g)
+        params.append(p)
+    t_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    check_values("clip_grad_norm: norm", norm, t_norm)
+    for (name, g), p in zip(clipped.items(), params):
+        check_values(f"clip_grad_norm: {name}", g, p.grad)
+    clipped_norm = np.linalg.norm(np.concatenate([g.ravel() for g in clipped.values()]))
+    if max_norm < norm:
+        assert abs(clipped_norm - max_norm) < 1e-5
+    else:
+        assert all(np.array_equal(clipped[k], grads[k]) for k in grads)
+
+
+def test_clip_grad_norm_bad_input_raises():
+    with pytest.raises(ValueError, match="max_norm must be a positive number; got 0"):
+        rnn.clip_grad_norm({"w": np.ones(3)}, 0)
+    with pytest.raises(TypeError, match="grads must be a non-empty dict"):
+        rnn.clip_grad_norm([np.ones(3)], 1.0)
