@@ -2,7 +2,11 @@
 # each creates .venv from requirements.lock first (and again whenever the lock changes).
 #
 #   make book      build the website into _build/html (strict: any warning fails)
-#   make test      unit tests, notebook hygiene, nbval on every notebook, strict book build
+#   make test      unit tests, notebook hygiene, nbval on every notebook, strict book build,
+#                  the browser test of the built site, actionlint on the CI workflows
+#   make serve     serve _build/html on http://127.0.0.1:8000 (PORT=... to change)
+#   make site-test drive every page of _build/html in headless Chromium (tests_site/)
+#   make actionlint  check .github/workflows (actionlint with shellcheck, set -eo pipefail)
 #   make lab       open the chapters in JupyterLab with the course's environment
 #   make execute   re-execute every notebook in place (or one: make execute NB=path.ipynb)
 #   make lock      regenerate requirements.lock from requirements.in
@@ -14,13 +18,15 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NB     ?= $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 JOBS   ?= 2
+PORT   ?= 8000
 
 # Keep Jupyter's paths inside the venv, so the python3 kernel is the venv's interpreter.
 export JUPYTER_PLATFORM_DIRS := 1
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYTHONHASHSEED := 0
 
-.PHONY: book test unit nbval book-strict lab execute lock clean course-check
+.PHONY: book test unit nbval book-strict lab execute lock clean course-check serve site-test \
+        chromium actionlint
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,10 +43,19 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory nbval
 	$(MAKE) --no-print-directory book-strict
+	$(MAKE) --no-print-directory site-test
+	$(MAKE) --no-print-directory actionlint
 	$(MAKE) --no-print-directory course-check
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -n $(JOBS) -q
+
+# One BLAS/OpenMP thread per kernel while notebooks run: nbval runs $(JOBS) kernels at once,
+# and two-thread BLAS kernels on a 2-core machine slow small matrix products down by 10-30x.
+# `make execute` uses the same setting, so stored outputs come from the same arithmetic.
+nbval execute: export OPENBLAS_NUM_THREADS := 1
+nbval execute: export OMP_NUM_THREADS := 1
+nbval execute: export MKL_NUM_THREADS := 1
 
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with sanitize.cfg \
@@ -49,6 +64,39 @@ nbval: $(STAMP)
 book-strict: $(STAMP)
 	rm -rf _build/html
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# The browser test: every page of the built site in headless Chromium, offline (tests_site/).
+site-test: $(STAMP) chromium
+	@test -f _build/html/index.html || $(MAKE) --no-print-directory book
+	$(PY) -m pytest tests_site -q
+
+# Debian's chromium-headless-shell, which Playwright drives (its own browser download is not
+# used). Installed here with apt-get when missing and running as root; otherwise explained.
+chromium:
+	@if [ -n "$$CHROMIUM" ] || command -v chromium-headless-shell >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium-headless-shell (Debian) for the browser test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	       chromium-headless-shell >/dev/null; }; \
+	else \
+	  echo "The browser test needs headless Chromium. On Debian 12 or later install it with" >&2; \
+	  echo "  sudo apt-get install chromium-headless-shell" >&2; \
+	  echo "or point CHROMIUM=/path/to/chromium at another build of Chromium." >&2; \
+	  exit 1; \
+	fi
+
+# The CI workflows: actionlint (with shellcheck on every run: script) and our own rule that
+# each run: script starts with `set -eo pipefail`.
+actionlint: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint .github/workflows/*.yml
+	$(PY) tools/check_workflows.py .github/workflows/*.yml
+
+serve:
+	@test -f _build/html/index.html || $(MAKE) --no-print-directory book
+	@echo "serving _build/html on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 course-check:
 	@if [ -f ../shared/tools/course_check.py ]; then python3 ../shared/tools/course_check.py; \
