@@ -17,9 +17,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-
-from .conv import col2im, conv_output_size, pair
+from .conv import conv_output_size, pair
 from .validation import as_float_array
 
 
@@ -31,8 +29,21 @@ class PoolCache(NamedTuple):
     argmax: np.ndarray | None           # (N, C, H', W'), values in [0, k_h k_w)
 
 
-def _windows(x, kernel_size, stride):
-    """Check the arguments and return the pooling windows, (N, C, H', W', k_h * k_w)."""
+def _offsets(kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]):
+    """For each window offset (u, v) in row-major order, the slices of the input it reads.
+
+    Offset (u, v) of every window, taken together, is a strided sub-grid of the input of shape
+    (H', W'): rows u, u + s_h, ..., columns v, v + s_w, .... Pooling reduces across these
+    k_h k_w sub-grids elementwise, which NumPy does far faster than a reduction over a short
+    trailing window axis, and no two windows meet inside one sub-grid.
+    """
+    (kh, kw), (sh, sw), (Ho, Wo) = kernel, stride, out_hw
+    return [(slice(u, u + sh * (Ho - 1) + 1, sh), slice(v, v + sw * (Wo - 1) + 1, sw))
+            for u in range(kh) for v in range(kw)]
+
+
+def _check_input(x, kernel_size, stride):
+    """Check the arguments; return x, kernel, stride and the output size (H', W')."""
     x = as_float_array(x, "x", ndim=4, shape_hint="(N, C, H, W)")
     kernel = pair(kernel_size, "kernel_size", 1)
     stride = kernel if stride is None else pair(stride, "stride", 1)
@@ -43,23 +54,18 @@ def _windows(x, kernel_size, stride):
         raise ValueError(f"kernel_size {kernel} is larger than the input's (H, W) = {(H, W)}")
     Ho = conv_output_size(H, kernel[0], 0, stride[0])
     Wo = conv_output_size(W, kernel[1], 0, stride[1])
-    windows = sliding_window_view(x, kernel, axis=(2, 3))  # (N, C, H-k_h+1, W-k_w+1, k_h, k_w)
-    sh, sw = stride
-    windows = windows[:, :, :sh * (Ho - 1) + 1:sh, :sw * (Wo - 1) + 1:sw]  # (N, C, H', W', k_h, k_w)
-    return windows.reshape(N, C, Ho, Wo, -1), x.shape, kernel, stride  # (N, C, H', W', k_h k_w)
+    return x, kernel, stride, (Ho, Wo)
 
 
-def _scatter(dwindows: np.ndarray, cache: PoolCache) -> np.ndarray:
-    """Add per-window gradients (N, C, H', W', k_h k_w) back onto the input grid (N, C, H, W)."""
-    N, C, Ho, Wo, K = dwindows.shape
-    cols = dwindows.transpose(1, 4, 0, 2, 3).reshape(C * K, N * Ho * Wo)  # col2im's layout
-    return np.ascontiguousarray(col2im(cols, cache.x_shape, cache.kernel, cache.stride, (Ho, Wo)))
+def _out_hw(cache: PoolCache) -> tuple[int, int]:
+    N, C, H, W = cache.x_shape
+    return (conv_output_size(H, cache.kernel[0], 0, cache.stride[0]),
+            conv_output_size(W, cache.kernel[1], 0, cache.stride[1]))
 
 
 def _check_dout(dout, cache: PoolCache, name: str) -> np.ndarray:
     N, C, H, W = cache.x_shape
-    Ho = conv_output_size(H, cache.kernel[0], 0, cache.stride[0])
-    Wo = conv_output_size(W, cache.kernel[1], 0, cache.stride[1])
+    Ho, Wo = _out_hw(cache)
     dout = as_float_array(dout, "dout", ndim=4, shape_hint="(N, C, H', W')")
     if dout.shape != (N, C, Ho, Wo):
         raise ValueError(f"dout must have the {name} output's shape {(N, C, Ho, Wo)}; "
@@ -73,24 +79,33 @@ def maxpool2d_forward(x, kernel_size, stride=None) -> tuple[np.ndarray, PoolCach
     x: (N, C, H, W); kernel_size, stride: int or (h, w) (stride defaults to kernel_size)
     -> out: (N, C, H', W'). Reference: ``torch.nn.functional.max_pool2d(x, kernel_size, stride)``.
     """
-    windows, x_shape, kernel, stride = _windows(x, kernel_size, stride)
-    argmax = windows.argmax(axis=-1)  # np.argmax keeps the first maximum, as torch does
-    out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
-    return out, PoolCache(x_shape, kernel, stride, argmax)
+    x, kernel, stride, out_hw = _check_input(x, kernel_size, stride)
+    offsets = _offsets(kernel, stride, out_hw)
+    out = x[:, :, offsets[0][0], offsets[0][1]].copy()          # (N, C, H', W')
+    argmax = np.zeros(out.shape, dtype=np.intp)
+    for k, (rows, cols) in enumerate(offsets[1:], start=1):
+        candidate = x[:, :, rows, cols]
+        better = candidate > out      # strict: on ties the first maximum stays, as in torch
+        np.copyto(out, candidate, where=better)
+        np.copyto(argmax, k, where=better)
+    return out, PoolCache(x.shape, kernel, stride, argmax)
 
 
 def maxpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
     """dx: each dout[n, c, i, j] goes to the position of its window's (first) maximum.
 
-    dout: (N, C, H', W') -> dx: (N, C, H, W).
+    dout: (N, C, H', W') -> dx: (N, C, H, W). Overlapping windows add their contributions.
     """
     if cache.argmax is None:
         raise ValueError("maxpool2d_backward needs the cache of maxpool2d_forward; "
                          "got one from avgpool2d_forward (it has no argmax)")
     dout = _check_dout(dout, cache, "max pooling")
-    K = cache.kernel[0] * cache.kernel[1]
-    mask = np.arange(K) == cache.argmax[..., None]          # (N, C, H', W', K), one True each
-    return _scatter(mask * dout[..., None], cache)
+    dx = np.zeros(cache.x_shape, dtype=dout.dtype)
+    routed = np.empty_like(dout)
+    for k, (rows, cols) in enumerate(_offsets(cache.kernel, cache.stride, _out_hw(cache))):
+        np.multiply(dout, cache.argmax == k, out=routed)
+        dx[:, :, rows, cols] += routed
+    return dx
 
 
 def avgpool2d_forward(x, kernel_size, stride=None) -> tuple[np.ndarray, PoolCache]:
@@ -99,8 +114,12 @@ def avgpool2d_forward(x, kernel_size, stride=None) -> tuple[np.ndarray, PoolCach
     x: (N, C, H, W); kernel_size, stride: int or (h, w) (stride defaults to kernel_size)
     -> out: (N, C, H', W'). Reference: ``torch.nn.functional.avg_pool2d(x, kernel_size, stride)``.
     """
-    windows, x_shape, kernel, stride = _windows(x, kernel_size, stride)
-    return windows.mean(axis=-1), PoolCache(x_shape, kernel, stride, None)
+    x, kernel, stride, out_hw = _check_input(x, kernel_size, stride)
+    offsets = _offsets(kernel, stride, out_hw)
+    total = x[:, :, offsets[0][0], offsets[0][1]].copy()        # (N, C, H', W')
+    for rows, cols in offsets[1:]:
+        total += x[:, :, rows, cols]
+    return total / len(offsets), PoolCache(x.shape, kernel, stride, None)
 
 
 def avgpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
@@ -109,6 +128,9 @@ def avgpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
     dout: (N, C, H', W') -> dx: (N, C, H, W).
     """
     dout = _check_dout(dout, cache, "average pooling")
-    K = cache.kernel[0] * cache.kernel[1]
-    share = np.broadcast_to(dout[..., None] / K, dout.shape + (K,))
-    return _scatter(share, cache)
+    offsets = _offsets(cache.kernel, cache.stride, _out_hw(cache))
+    share = dout / len(offsets)
+    dx = np.zeros(cache.x_shape, dtype=dout.dtype)
+    for rows, cols in offsets:
+        dx[:, :, rows, cols] += share
+    return dx
