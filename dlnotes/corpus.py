@@ -6,11 +6,14 @@ downloaded: every sentence comes from the templates below and a seeded generator
 
 The structure planted in the grammar:
 
-- **gender pairs** (``GENDER_PAIRS``: king/queen, man/woman, ...): the two words of a pair
-  appear in the same templates, except that male words co-occur with "he/his" and female
-  words with "she/her", so "king - man + woman" should land near "queen";
+- **gender** (``GENDER_PAIRS``: king/queen, man/woman, ...): every gendered word appears in
+  the same templates, except that male words co-occur with "he/his" and female words with
+  "she/her". So the vectors can separate male from female, and "king - man + woman" lands on
+  a female word; but nothing in the grammar tells "king" from "man", so the analogy cannot
+  single out "queen" (chapter 04-language/01 measures this);
 - **countries and capitals** (``CAPITALS``): a capital appears next to "capital", "city" and
-  its own country, so "paris - france + italy" should land near "rome";
+  its own country, so "paris - france + italy" can land near "rome" (how reliably depends on
+  the embedding method, see chapter 04-language/01);
 - **topics** (animals, food, colours, numbers): words of one topic share contexts;
 - **multi-word names** (``PHRASES``: "new york", "los angeles", ...) that a phrase detector
   should find, because their parts almost never occur apart;
