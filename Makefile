@@ -9,6 +9,8 @@
 #   make actionlint  check .github/workflows (actionlint with shellcheck, set -eo pipefail)
 #   make lab       open the chapters in JupyterLab with the course's environment
 #   make execute   re-execute every notebook in place (or one: make execute NB=path.ipynb)
+#   make bench     time dlnotes kernels against torch, and the course's build and validation
+#                  (BENCH_ARGS=--publish updates reference/bench/, shown on the book's page)
 #   make lock      regenerate requirements.lock from requirements.in
 #   make clean     remove _build
 
@@ -25,7 +27,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYTHONHASHSEED := 0
 
-.PHONY: book test unit nbval book-strict lab execute lock clean course-check serve site-test \
+.PHONY: bench book test unit nbval book-strict lab execute lock clean course-check serve site-test \
         chromium actionlint
 
 $(STAMP): requirements.lock pyproject.toml
@@ -107,6 +109,10 @@ lab: $(STAMP)
 
 execute: $(STAMP)
 	$(PY) tools/execute.py $(NB)
+
+# Not part of `make test`: timings depend on the machine and on what else it is doing.
+bench: $(STAMP)
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 lock:
 	PYTHON=$(PYTHON) tools/lock.sh

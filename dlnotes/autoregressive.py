@@ -93,7 +93,7 @@ def bernoulli_log_prob(x, logits: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, (1.0 - 2.0 * x) * logits).sum(axis=1)
 
 
-class _Autoregressive:
+class AutoregressiveModel:
     """Shared code: input checks, log_prob, the loss and ancestral sampling.
 
     A subclass sets ``self.n`` and ``self.params`` and implements ``_logits(x)`` (the logits
@@ -154,7 +154,7 @@ class _Autoregressive:
         return self._sample(rng.random((num, self.n)))
 
 
-class Bernoulli(_Autoregressive):
+class Bernoulli(AutoregressiveModel):
     """Independent pixels: p(x) = prod_i sigmoid(b_i)^x_i sigmoid(-b_i)^(1 - x_i); b: (n,).
 
     Its maximum-likelihood fit has the closed form b_i = logit(mean of x_i); :func:`fit`
@@ -175,7 +175,7 @@ class Bernoulli(_Autoregressive):
         return (u < sigmoid(self.params["b"])).astype(np.float64)
 
 
-class FVSBN(_Autoregressive):
+class FVSBN(AutoregressiveModel):
     """Fully visible sigmoid belief network: z = x W^T + b with W strictly lower triangular.
 
     W: (n, n) with W[i, j] = 0 for j >= i (kept at zero: its gradient is masked), b: (n,).
@@ -206,7 +206,7 @@ class FVSBN(_Autoregressive):
         return x
 
 
-class NADE(_Autoregressive):
+class NADE(AutoregressiveModel):
     """Neural autoregressive distribution estimator with H sigmoid hidden units.
 
     a_i = c + sum_{j<i} W[:, j] x_j   (so a_1 = c and a_{i+1} = a_i + W[:, i] x_i),
@@ -259,14 +259,14 @@ class NADE(_Autoregressive):
         return x
 
 
-def fit(model: _Autoregressive, x, steps: int, lr: float, rng: np.random.Generator,
+def fit(model: AutoregressiveModel, x, steps: int, lr: float, rng: np.random.Generator,
         batch_size: int | None = None) -> np.ndarray:
     """Minimise the mean NLL of ``model`` on x with ``dlnotes.optim.Adam``, in place.
 
     Each step uses a minibatch of ``batch_size`` rows drawn without replacement by ``rng``
     (all rows when None).  x: (N, n) binary  ->  (steps,) the minibatch losses in nats.
     """
-    if not isinstance(model, _Autoregressive):
+    if not isinstance(model, AutoregressiveModel):
         raise TypeError(f"model must be a Bernoulli, FVSBN or NADE; got {type(model).__name__}")
     x = model._check_x(x)
     steps = check_positive_int(steps, "steps")
