@@ -14,6 +14,7 @@ Typical use in a chapter::
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -53,23 +54,31 @@ def to_numpy(t: torch.Tensor) -> np.ndarray:
 
 
 class Verdict(NamedTuple):
-    """The outcome of a comparison with torch; prints as one stable line."""
+    """The outcome of a comparison; prints as one stable line."""
     name: str
     what: str          # e.g. "forward and backward"
     rtol: float
     atol: float
+    against: str = "torch"   # what the values were compared with
 
     def __repr__(self) -> str:
-        return (f"{self.name}: {self.what} match torch "
+        return (f"{self.name}: {self.what} match {self.against} "
                 f"(float64, rtol={self.rtol:.0e}, atol={self.atol:.0e})")
 
     __str__ = __repr__
 
 
-def check_values(name: str, ours, theirs, rtol: float = RTOL, atol: float = ATOL) -> Verdict:
-    """Compare arrays (or a tensor) elementwise: |ours - theirs| <= atol + rtol |theirs|."""
-    _assert_close(name, "value", ours, theirs, rtol, atol)
-    return Verdict(name, "values", rtol, atol)
+def check_values(name: str, ours, theirs, rtol: float = RTOL, atol: float = ATOL,
+                 against: str | None = None) -> Verdict:
+    """Compare arrays elementwise: |ours - theirs| <= atol + rtol |theirs|.
+
+    The verdict says "match torch" only when ``theirs`` is a torch tensor; for a NumPy
+    reference it says "match the reference", unless ``against`` names it.
+    """
+    if against is None:
+        against = "torch" if isinstance(theirs, torch.Tensor) else "the reference"
+    _assert_close(name, "value", ours, theirs, rtol, atol, against)
+    return Verdict(name, "values", rtol, atol, against)
 
 
 def check_pair(name: str, forward: Callable, backward: Callable, reference: Callable,
@@ -83,13 +92,24 @@ def check_pair(name: str, forward: Callable, backward: Callable, reference: Call
     reference(*tensors) -> tensor computes the same ``out`` in torch. A random upstream
     gradient ``dout`` drawn from ``rng`` is pushed through both backward passes, so the
     check covers the whole Jacobian, not only its column sums.
+
+    The dlnotes pair gets copies of the inputs and of ``dout``; torch gets the originals. A
+    kernel that writes into an argument (its input, ``dout``) or into the ``out`` it returned
+    fails the check instead of corrupting the caller's data.
     """
     arrays = [np.asarray(a) for a in inputs]
     if differentiable is None:
         differentiable = [i for i, a in enumerate(arrays) if np.issubdtype(a.dtype, np.floating)]
-    out, cache = forward(*arrays)
+    ours_in = [a.copy() for a in arrays]
+    out, cache = forward(*ours_in)
+    _assert_unchanged(name, "forward", ours_in, arrays)
+    out_seen = np.array(out, dtype=np.float64, copy=True)
     dout = rng.standard_normal(np.shape(out))
-    grads = backward(dout, cache)
+    dout_given = dout.copy()
+    grads = backward(dout_given, cache)
+    _assert_unchanged(name, "backward", [dout_given], [dout], what="dout")
+    _assert_unchanged(name, "backward", [np.asarray(out, dtype=np.float64)], [out_seen],
+                      what="the forward output")
     if len(differentiable) == 1 and not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(differentiable):
@@ -97,7 +117,7 @@ def check_pair(name: str, forward: Callable, backward: Callable, reference: Call
                              f"expected {len(differentiable)}")
     tensors = [to_torch(a, requires_grad=i in differentiable) for i, a in enumerate(arrays)]
     t_out = reference(*tensors)
-    _assert_close(name, "forward output", out, t_out, rtol, atol)
+    _assert_close(name, "forward output", out_seen, t_out, rtol, atol)
     (t_out * to_torch(dout)).sum().backward()
     for i, g in zip(differentiable, grads):
         t_grad = tensors[i].grad
@@ -112,10 +132,13 @@ def check_loss(name: str, loss_fn: Callable, reference: Callable, inputs: Sequen
     """Check ``loss_fn(*inputs) -> (loss, grad)`` against a torch loss and autograd.
 
     ``grad`` must be the gradient with respect to ``inputs[0]``; ``reference(*tensors)``
-    returns the scalar torch loss.
+    returns the scalar torch loss. ``loss_fn`` gets copies of the inputs, which must come
+    back unchanged.
     """
     arrays = [np.asarray(a) for a in inputs]
-    loss, grad = loss_fn(*arrays)
+    ours_in = [a.copy() for a in arrays]
+    loss, grad = loss_fn(*ours_in)
+    _assert_unchanged(name, "the loss", ours_in, arrays)
     tensors = [to_torch(a, requires_grad=(i == 0)) for i, a in enumerate(arrays)]
     t_loss = reference(*tensors)
     _assert_close(name, "loss", loss, t_loss, rtol, atol)
@@ -124,18 +147,106 @@ def check_loss(name: str, loss_fn: Callable, reference: Callable, inputs: Sequen
     return Verdict(name, "loss and gradient", rtol, atol)
 
 
-def _assert_close(name: str, what: str, ours, theirs, rtol: float, atol: float) -> None:
+def show_error(call: Callable[[], object], expected: type[BaseException]
+               | tuple[type[BaseException], ...] = ValueError, match: str | None = None) -> None:
+    """Run ``call()``, require that it raises ``expected``, and print the error's message.
+
+    Prints one line, ``"ValueError: <message>"``. Raises ``AssertionError`` when the call
+    returns normally or when ``match`` (a regular expression) is not found in the message;
+    an exception of another type propagates unchanged. This is how a chapter demonstrates a
+    clear error: if the error stopped being raised, the cell would fail rather than print
+    nothing.
+    """
+    if not callable(call):
+        raise TypeError(f"show_error needs a callable taking no arguments (a lambda); "
+                        f"got {type(call).__name__}")
+    try:
+        result = call()
+    except expected as e:
+        message = str(e)
+        if match is not None and not re.search(match, message):
+            raise AssertionError(f"the {type(e).__name__} says {message!r}, "
+                                 f"which does not match {match!r}") from e
+        print(f"{type(e).__name__}: {message}")
+        return
+    names = (expected.__name__ if isinstance(expected, type)
+             else " or ".join(t.__name__ for t in expected))
+    raise AssertionError(f"expected {names}, but the call returned {result!r:.80}")
+
+
+_RECURRENT = {"rnn": ("RNN", "RNNCell"), "gru": ("GRU", "GRUCell"), "lstm": ("LSTM", "LSTMCell")}
+
+
+def torch_recurrent(kind: str, cell: bool = False, **options) -> Callable:
+    """A torch recurrent layer (or cell) that runs with the weights it is given.
+
+    Returns ``reference(x, h0, [c0,] w_ih, w_hh, b_ih, b_hh)`` taking tensors, ``c0`` only for
+    ``kind="lstm"``. Layer: x (T, N, D), h0 (N, H) -> the state after every step (T, N, H), as
+    ``torch.nn.RNN``/``GRU``/``LSTM`` with one layer. ``cell=True``: x (N, D), h (N, H) -> h'
+    (N, H); for the LSTM cell the output is ``cat([h', c'], dim=1)``, (N, 2H), so that a single
+    tensor carries both states. Weights are substituted with ``torch.func.functional_call``, so
+    autograd reaches them; ``options`` go to the torch module (e.g. ``nonlinearity="relu"``).
+    """
+    from torch.func import functional_call
+
+    key = kind.lower()
+    if key not in _RECURRENT:
+        raise ValueError(f"kind must be one of {sorted(_RECURRENT)}; got {kind!r}")
+    cls = getattr(torch.nn, _RECURRENT[key][cell])
+    names = (["weight_ih", "weight_hh", "bias_ih", "bias_hh"] if cell else
+             ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"])
+    modules: dict = {}
+
+    def reference(x: torch.Tensor, h0: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        if key == "lstm":
+            if len(rest) != 5:
+                raise TypeError("an LSTM reference takes x, h0, c0, w_ih, w_hh, b_ih, b_hh")
+            c0, *weights = rest
+            state = (h0, c0) if cell else (h0[None], c0[None])
+        else:
+            if len(rest) != 4:
+                raise TypeError(f"a {key.upper()} reference takes x, h0, w_ih, w_hh, b_ih, b_hh")
+            weights, state = list(rest), (h0 if cell else h0[None])
+        D, H = x.shape[-1], h0.shape[-1]
+        sig = (D, H, x.dtype, x.device)
+        if sig not in modules:
+            modules[sig] = cls(D, H, dtype=x.dtype, device=x.device, **options)
+        params = dict(zip(names, weights))
+        if cell:
+            out = functional_call(modules[sig], params, (x, state))
+            return torch.cat(out, dim=1) if key == "lstm" else out
+        # cuDNN would warn that the substituted weights are not one flat buffer.
+        with torch.backends.cudnn.flags(enabled=False):
+            out, _ = functional_call(modules[sig], params, (x, state))
+        return out
+
+    return reference
+
+
+def _assert_unchanged(name: str, stage: str, given: Sequence[np.ndarray],
+                      originals: Sequence[np.ndarray], what: str | None = None) -> None:
+    """The arrays a dlnotes call received must still equal the caller's originals."""
+    for i, (g, o) in enumerate(zip(given, originals)):
+        if g.shape != o.shape or not np.array_equal(g, o, equal_nan=g.dtype.kind in "fc"):
+            label = what or f"input {i}"
+            raise AssertionError(f"{name}: the {stage} changed {label} in place; a kernel "
+                                 "must not write into the arrays it is given")
+
+
+def _assert_close(name: str, what: str, ours, theirs, rtol: float, atol: float,
+                  against: str = "torch") -> None:
     ours = np.asarray(ours, dtype=np.float64)
     theirs = to_numpy(theirs) if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
     if theirs.dtype != np.float64:
-        raise AssertionError(f"{name}: the torch {what} is {theirs.dtype}, not float64; "
+        raise AssertionError(f"{name}: the {against} {what} is {theirs.dtype}, not float64; "
                              "compare in double precision")
     if ours.shape != theirs.shape:
-        raise AssertionError(f"{name}: {what} has shape {ours.shape}, torch gives {theirs.shape}")
+        raise AssertionError(f"{name}: {what} has shape {ours.shape}, {against} gives "
+                             f"{theirs.shape}")
     if not np.allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=False):
         diff = np.abs(ours - theirs)
         worst = np.unravel_index(np.nanargmax(diff), diff.shape) if diff.ndim else ()
-        raise AssertionError(f"{name}: {what} differs from torch: max |diff| = "
+        raise AssertionError(f"{name}: {what} differs from {against}: max |diff| = "
                              f"{np.nanmax(diff):.3e} at index {worst} "
-                             f"(ours {ours[worst]!r}, torch {theirs[worst]!r}); "
-                             f"allowed atol={atol:.0e} + rtol={rtol:.0e} * |torch|")
+                             f"(ours {ours[worst]!r}, {against} {theirs[worst]!r}); "
+                             f"allowed atol={atol:.0e} + rtol={rtol:.0e} * |{against}|")
