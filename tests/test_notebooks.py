@@ -116,3 +116,52 @@ def test_nbval_markers_are_rare_and_explained(nb):
                 ignored += 1
     assert ignored <= MAX_IGNORED_FRACTION * len(cells), (
         f"{ignored} of {len(cells)} code cells escape nbval's comparison")
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+DISPLAY_MATH = re.compile(r"^\s*\$\$")
+
+
+def test_markdown_has_no_control_characters(nb):
+    # A TAB in markdown is almost always a "\t" of "\tanh" or "\times" that a Python string
+    # turned into a character: the page then shows "anh".
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            m = CONTROL_CHARACTERS.search(cell.source)
+            assert not m, (f"cell {i}: control character {m.group()!r} in markdown near "
+                           f"{cell.source[max(m.start() - 20, 0):m.end() + 20]!r}")
+
+
+def test_display_maths_stands_in_its_own_paragraph(nb):
+    # MyST reads `$$` right after a line of text (no blank line) as *inline* maths, which
+    # the browser shows as stray dollars and a run-on formula.
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        inside = False
+        for j, line in enumerate(lines):
+            text = line.strip()
+            if not text.startswith("$$"):
+                continue
+            one_line = len(text) > 4 and text.endswith("$$")
+            if not inside:
+                assert j == 0 or not lines[j - 1].strip(), (
+                    f"cell {i}, line {j + 1}: put a blank line before the `$$` display")
+            if inside or one_line:
+                assert j == len(lines) - 1 or not lines[j + 1].strip(), (
+                    f"cell {i}, line {j + 1}: put a blank line after the `$$` display")
+            if not one_line:
+                inside = not inside
+
+
+ERROR_DEMO = re.compile(r"except\s+[^\n:]*\bas\s+(\w+)\s*:\s*\n(?:[ \t]+[^\n]*\n?)*?[ \t]+print\([^\n]*\b\1\b")
+
+
+def test_error_demonstrations_use_show_error(nb):
+    # A hand-written try/except that prints the error passes silently (prints nothing) once
+    # the error stops being raised; dlnotes.verify.show_error requires it.
+    for i, cell in enumerate(_code_cells(nb), 1):
+        assert not ERROR_DEMO.search(cell.source), (
+            f"code cell {i}: demonstrate an error with dlnotes.verify.show_error(lambda: ...), "
+            "not with try/except and print")

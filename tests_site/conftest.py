@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sitetools import LOCAL_HOSTS, SITE
+from sitetools import LOCAL_HOSTS, SCREENSHOTS, SITE
 
 CHROMIUM_CANDIDATES = ("chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell")
 # Flags known to work in this container; the profile is a new empty --user-data-dir.
@@ -27,6 +27,11 @@ INSTALL_HINT = ("headless Chromium not found. Install Debian's chromium-headless
                 "(as root: apt-get install chromium-headless-shell; `make site-test` does this "
                 "when run as root), or set CHROMIUM=/path/to/chromium. Playwright's own browser "
                 "download is not used.")
+
+
+def pytest_sessionstart(session) -> None:
+    # test_pages.py appends the equations that only fit by scrolling; start a fresh list.
+    (SCREENSHOTS / "wide-equations.txt").unlink(missing_ok=True)
 
 
 def chromium_path() -> str:
@@ -84,7 +89,7 @@ def browser(offsite):
             sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile, executable_path=executable, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900}, service_workers="block")
+            viewport={"width": 1366, "height": 900}, service_workers="block")
         context.route("**/*", offsite.route)
         yield context
         context.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 from urllib.parse import urljoin, urlsplit
 
 import nbformat
@@ -80,31 +81,62 @@ def test_search_finds_a_chapter_by_a_word_of_its_title(docname, browser, base_ur
     assert f"{docname}.html" in paths, f"searching '{word}' did not find {docname}: {paths}"
 
 
+SCREEN_WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def save_screenshot(page, path, tries: int = 3) -> bool:
+    """A screenshot is an artefact for people to look at, not a check: on a loaded machine
+    Chromium sometimes cannot capture one, so retry after the page has settled, then warn."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(1, tries + 1):
+        try:
+            page.screenshot(path=str(path))
+            return True
+        except PlaywrightError as e:
+            last = e
+            page.wait_for_load_state("load")
+            page.evaluate("() => new Promise(done => requestAnimationFrame(done))")
+    sys.stderr.write(f"warning: no screenshot {path.name} after {tries} tries: {last}\n")
+    return False
+
+
 def test_screenshots(browser, base_url):
-    """Home page, two chapters (at their first displayed equation) and the reference pages."""
+    """The home page, chapters of every part (at their first displayed equation) and the
+    reference pages, at desktop and phone width; saved under _build/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shots = {"home.png": "index.html"}
-    for docname in CHAPTERS[:2]:
-        shots[f"chapter-{docname.split('/')[-1]}.png"] = f"{docname}.html"
-    extra = {"verification-report.png": "reference/verification.html",
-             "api-reference.png": "reference/api/dlnotes.layers.html",
-             "references-part-1.png": "chapters/01-foundations/references.html",
-             "search.png": "search.html?q=softmax"}
+    shots = {"home": "index.html"}
+    parts = {}
+    for docname in CHAPTERS:
+        parts.setdefault(docname.rsplit("/", 1)[0], docname)
+    for docname in [*CHAPTERS[:2], *parts.values()]:
+        shots[f"chapter-{docname.split('/')[-1]}"] = f"{docname}.html"
+    extra = {"verification-report": "reference/verification.html",
+             "api-reference": "reference/api/dlnotes.layers.html",
+             "references-part-1": "chapters/01-foundations/references.html",
+             "performance": "reference/performance.html",
+             "search": "search.html?q=softmax"}
     shots.update({k: v for k, v in extra.items() if (SITE / v.split("?")[0]).is_file()})
+    saved = 0
     for name, rel in shots.items():
         page = open_page(browser, base_url + rel)
         try:
-            if name.startswith("chapter-"):
-                first = page.locator("mjx-container[display='true']").first
-                if first.count():
-                    first.scroll_into_view_if_needed()
-                    page.evaluate("() => window.scrollBy(0, -250)")
-            if name == "search.png":
-                page.wait_for_selector("#search-results ul.search li", timeout=30_000)
-            page.screenshot(path=str(SCREENSHOTS / name))
+            for label, size in SCREEN_WIDTHS.items():
+                page.set_viewport_size(size)
+                if name.startswith("chapter-"):
+                    first = page.locator("mjx-container[display='true']").first
+                    if first.count():
+                        first.scroll_into_view_if_needed()
+                        page.evaluate("() => window.scrollBy(0, -250)")
+                if name == "search":
+                    page.wait_for_selector("#search-results ul.search li", timeout=30_000)
+                path = SCREENSHOTS / f"{name}-{label}.png"
+                if save_screenshot(page, path):
+                    saved += 1
+                    assert path.stat().st_size > 10_000, f"{path.name} looks empty"
         finally:
             page.close()
-        assert (SCREENSHOTS / name).stat().st_size > 10_000, f"{name} looks empty"
+    assert len(shots) >= 10 and saved, f"{saved} screenshots of {len(shots)} pages saved"
 
 
 def test_every_chapter_offers_its_notebook_and_a_binder_launch():

@@ -14,9 +14,51 @@ switched off in ``_config.yml`` because here the repetition is the intent.)
 from __future__ import annotations
 
 import posixpath
+import re
+from collections import Counter
 
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
 from sphinxcontrib.bibtex.directives import BibliographyDirective
 from sphinxcontrib.bibtex.domain import BibtexDomain
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """List labels in the same author-year form as the in-text citations ("Cox, 1958").
+
+    One author: "Cox, 1958"; two: "Kingma and Ba, 2015"; more: "Vaswani et al., 2017".
+    Works that would share a label get a letter after the year ("He et al., 2016a").
+    """
+
+    def format_labels(self, sorted_entries):
+        labels = [self._label(entry) for entry in sorted_entries]
+        repeated, seen = Counter(labels), Counter()
+        for label in labels:
+            if repeated[label] > 1:
+                seen[label] += 1
+                label += "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+            yield label
+
+    @staticmethod
+    def _label(entry) -> str:
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [re.sub(r"[{}\\]", "", " ".join(p.prelast_names + p.last_names))
+                 for p in people]
+        if not names:
+            who = re.sub(r"[{}\\]", "", entry.fields.get("organization", entry.key))
+        elif len(names) == 1:
+            who = names[0]
+        elif len(names) == 2:
+            who = f"{names[0]} and {names[1]}"
+        else:
+            who = f"{names[0]} et al."
+        return f"{who}, {entry.fields.get('year', 'n.d.')}"
+
+
+class AuthorYearStyle(PlainStyle):
+    """pybtex's plain style with author-year labels; ``bibtex_default_style`` names it."""
+    default_label_style = AuthorYearLabels
 
 
 def _folder(docname: str) -> str:
@@ -64,6 +106,8 @@ def _always_reread(app, env, added, changed, removed):
 
 
 def setup(app):
+    register_plugin("pybtex.style.formatting", "author_year_labels", AuthorYearStyle,
+                    force=True)
     app.setup_extension("sphinxcontrib.bibtex")
     app.add_domain(PartBibtexDomain, override=True)
     app.add_directive("part-bibliography", PartBibliography)
