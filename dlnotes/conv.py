@@ -23,32 +23,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .validation import as_float_array
-
-
-def int_at_least(value, name: str, minimum: int) -> int:
-    """A Python int that is at least ``minimum`` (bools and floats refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int; got {value!r}")
-    if value < minimum:
-        kind = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValueError(f"{name} must be {kind}; got {value!r}")
-    return int(value)
-
-
-def pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """An int or an ``(h, w)`` pair of ints, each at least ``minimum``, as a pair.
-
-    Used for stride (``minimum=1``), padding (``minimum=0``) and kernel sizes.
-    """
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
-                              for v in items):
-        raise ValueError(f"{name} must be an int or a pair of ints (h, w); got {value!r}")
-    if any(v < minimum for v in items):
-        kind = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValueError(f"{name} must be {kind}; got {value!r}")
-    return int(items[0]), int(items[1])
+from .validation import as_float_array, int_at_least, pair
 
 
 def conv_output_size(n: int, f: int, pad: int = 0, stride: int = 1) -> int:

@@ -19,8 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .conv import col2im, conv_transpose_output_size, im2col, pair
-from .validation import as_float_array
+from .conv import col2im, conv_transpose_output_size, im2col
+from .validation import as_float_array, pair
 
 
 class ConvTranspose2dCache(NamedTuple):

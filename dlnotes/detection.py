@@ -1,6 +1,6 @@
 """Bounding boxes for object detection: IoU, non-max suppression, anchors and YOLO-style codes.
 
-Chapter: 02-convolutional-networks/06-object-detection. Also importable from ``dlnotes.vision``.
+Chapter: 02-convolutional-networks/06-object-detection.
 
 A box is a row of corner coordinates ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2``,
 the layout of ``torchvision.ops``. ``x`` runs along an image's columns (width ``W``) and ``y``

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .rnn import _check_upstream, check_recurrent_args, gate_sigmoid, steps_matmul
+from .recurrent_common import check_recurrent_args, check_upstream, gate_sigmoid, steps_matmul
 from .validation import as_float_array
 
 
@@ -86,7 +86,7 @@ def gru_backward(dh, cache: GRUCache) -> tuple[np.ndarray, ...]:
     x, h_prev, w_ih, w_hh, act, hn = cache
     T, N, D = x.shape
     H = h_prev.shape[2]
-    dh = _check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
+    dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
     slope = act * (1.0 - act)                # sigma' for r and z ...
     slope[..., 2 * H:] = 1.0 - act[..., 2 * H:] ** 2   # ... tanh' for n
     dxw = np.empty_like(act)                 # (T, N, 3H): gradient of x W_ih^T + b_ih
@@ -110,7 +110,7 @@ def gru_cell_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, GRU
 
 def gru_cell_backward(dh_next, cache: GRUCache) -> tuple[np.ndarray, ...]:
     """Gradients of one GRU step: dh_next: (N, H)  ->  (dx, dh_prev, dw_ih, dw_hh, db_ih, db_hh)."""
-    dh_next = _check_upstream(dh_next, cache.h_prev.shape[1:], "dh_next", "(N, H)")
+    dh_next = check_upstream(dh_next, cache.h_prev.shape[1:], "dh_next", "(N, H)")
     dx, *rest = gru_backward(dh_next[None], cache)
     return (dx[0], *rest)
 
@@ -183,7 +183,7 @@ def lstm_backward(dh, cache: LSTMCache) -> tuple[np.ndarray, ...]:
     """
     T, N, D = cache.x.shape
     H = cache.h_prev.shape[2]
-    dh = _check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
+    dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
     return _lstm_backward(dh, np.zeros((N, H), dtype=cache.c.dtype), cache)
 
 
@@ -204,8 +204,8 @@ def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> tuple[np.ndarray, 
     ->  dx: (N, D), dh_prev, dc_prev: (N, H), dw_ih: (4H, D), dw_hh: (4H, H), db_ih, db_hh: (4H,).
     """
     shape = cache.h_prev.shape[1:]
-    dh_next = _check_upstream(dh_next, shape, "dh_next", "(N, H)")
-    dc_next = _check_upstream(dc_next, shape, "dc_next", "(N, H)")
+    dh_next = check_upstream(dh_next, shape, "dh_next", "(N, H)")
+    dc_next = check_upstream(dc_next, shape, "dc_next", "(N, H)")
     dx, *rest = _lstm_backward(dh_next[None], dc_next, cache)
     return (dx[0], *rest)
 
@@ -279,7 +279,7 @@ def simple_gru_backward(dh, cache: SimpleGRUCache) -> tuple[np.ndarray, ...]:
     x, h_prev, w_ih, w_hh, act = cache
     T, N, D = x.shape
     H = h_prev.shape[2]
-    dh = _check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
+    dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
     da = np.empty_like(act)                  # (T, N, 2H)
     dh_next = np.zeros_like(h_prev[0])
     for t in range(T - 1, -1, -1):

@@ -115,7 +115,7 @@ class History(NamedTuple):
     dev_loss: list    # the same on the dev set (empty when no dev set was given)
 
 
-def train_gd(params: dict, x, y, lr: float, steps: int, l2: float = 0.0, drop_p: float = 0.0,
+def train_gd(params: dict, x, y, *, lr: float, steps: int, l2: float = 0.0, drop_p: float = 0.0,
              rng: np.random.Generator | None = None, x_dev=None, y_dev=None
              ) -> tuple[dict, History]:
     """Full-batch gradient descent W <- W - lr dJ/dW for ``steps`` steps.

@@ -235,7 +235,7 @@ def retrieval_recall(queries, gallery, k: int) -> float:
     return float(np.mean(rank < k))
 
 
-def train_contrastive(a, b, dim: int, temperature: float, lr: float, epochs: int,
+def train_contrastive(a, b, *, dim: int, temperature: float, lr: float, epochs: int,
                       batch_size: int, rng: np.random.Generator, wa=None, wb=None):
     """Fit linear encoders za = normalize(a wa^T), zb = normalize(b wb^T) with Adam on InfoNCE.
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from .conv import conv_output_size, pair
-from .validation import as_float_array
+from .conv import conv_output_size
+from .validation import as_float_array, pair
 
 
 class PoolCache(NamedTuple):

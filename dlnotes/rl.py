@@ -236,7 +236,7 @@ def td_targets(q, r, s_next, done, gamma: float) -> np.ndarray:
     return r + gamma * np.where(done, 0.0, q[s_next].max(axis=1))
 
 
-def q_learning(env: GridWorld, episodes: int, alpha: float, gamma: float, epsilon: float,
+def q_learning(env: GridWorld, *, episodes: int, alpha: float, gamma: float, epsilon: float,
                rng: np.random.Generator, max_steps: int = 200, start: int | None = None,
                q_init=None) -> np.ndarray:
     """Tabular Q-learning with an epsilon-greedy behaviour policy: returns q, (S, A).

@@ -9,8 +9,8 @@ with ``w_ih: (H, D)``, ``w_hh: (H, H)``, ``b_ih, b_hh: (H,)``. The same four arr
 every step; ``rnn_backward`` is backpropagation through time (BPTT): the gradient that reaches
 ``h_t`` is the upstream ``dh[t]`` plus what flows back from step t + 1 through ``W_hh``.
 
-The gated cells (GRU, LSTM and a GRU without reset gate) live in ``dlnotes.gated`` and are
-importable from here as well, e.g. ``from dlnotes.rnn import lstm_forward``.
+The gated cells (GRU, LSTM and a GRU without reset gate) live in ``dlnotes.gated``; the
+argument checks and kernels both modules use are in ``dlnotes.recurrent_common``.
 """
 from __future__ import annotations
 
@@ -18,15 +18,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .recurrent_common import check_recurrent_args, check_upstream, steps_matmul
 from .validation import as_float_array
 
 _ACTIVATIONS = ("tanh", "relu")
-_GATED = ("gru_forward", "gru_backward", "gru_cell_forward", "gru_cell_backward",
-          "lstm_forward", "lstm_backward", "lstm_cell_forward", "lstm_cell_backward",
-          "simple_gru_forward", "simple_gru_backward", "GRUCache", "LSTMCache", "SimpleGRUCache")
 
 __all__ = ["RNNCache", "RNNCellCache", "rnn_cell_forward", "rnn_cell_backward", "rnn_forward",
-           "rnn_backward", "clip_grad_norm", *_GATED]
+           "rnn_backward", "clip_grad_norm"]
 
 
 class RNNCache(NamedTuple):
@@ -74,7 +72,7 @@ def rnn_backward(dh, cache: RNNCache) -> tuple[np.ndarray, ...]:
     x, h0, w_ih, w_hh, h, nonlinearity = cache
     T, N, D = x.shape
     H = h0.shape[1]
-    dh = _check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
+    dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
     slope = (1.0 - h * h) if nonlinearity == "tanh" else (h > 0).astype(h.dtype)  # (T, N, H)
     da = np.empty_like(h)                    # (T, N, H): gradient of each pre-activation
     dh_next = np.zeros_like(h0)              # what step t + 1 sends back to h_t
@@ -123,7 +121,7 @@ def rnn_cell_backward(dh_next, cache: RNNCellCache) -> tuple[np.ndarray, ...]:
     dx = da w_ih, dh_prev = da w_hh, dw_ih = da^T x, dw_hh = da^T h_prev, db = sum_n da.
     """
     x, h_prev, w_ih, w_hh, h_next, nonlinearity = cache
-    dh_next = _check_upstream(dh_next, h_next.shape, "dh_next", "(N, H)")
+    dh_next = check_upstream(dh_next, h_next.shape, "dh_next", "(N, H)")
     slope = (1.0 - h_next * h_next) if nonlinearity == "tanh" else (h_next > 0)
     da = dh_next * slope                     # (N, H)
     db = da.sum(axis=0)
@@ -149,91 +147,7 @@ def clip_grad_norm(grads: dict, max_norm: float) -> tuple[dict, float]:
     return {k: g * scale for k, g in arrays.items()}, norm
 
 
-def check_recurrent_args(x, h0, w_ih, w_hh, b_ih, b_hh, gates: int, what: str):
-    """Validate the arguments of a recurrent layer whose weights stack ``gates`` blocks.
-
-    x: (T, N, D);  h0: (N, H);  w_ih: (gates*H, D);  w_hh: (gates*H, H);  b_ih, b_hh: (gates*H,).
-    Returns the six arrays in one floating dtype, or raises ``ValueError`` naming what disagrees.
-    """
-    x = as_float_array(x, "x", ndim=3, shape_hint="(T, N, D): time, batch, features")
-    h0 = as_float_array(h0, "h0", ndim=2, shape_hint="(N, H)")
-    w_ih = as_float_array(w_ih, "w_ih", ndim=2, shape_hint=f"({_stack(gates)}, D)")
-    w_hh = as_float_array(w_hh, "w_hh", ndim=2, shape_hint=f"({_stack(gates)}, H)")
-    b_ih = as_float_array(b_ih, "b_ih", ndim=1, shape_hint=f"({_stack(gates)},)")
-    b_hh = as_float_array(b_hh, "b_hh", ndim=1, shape_hint=f"({_stack(gates)},)")
-    T, N, D = x.shape
-    if T < 1 or N < 1 or D < 1:
-        raise ValueError(f"x must be (T, N, D) with T, N, D >= 1; got {x.shape}")
-    H = h0.shape[1]
-    if h0.shape[0] != N or H < 1:
-        raise ValueError(f"h0 must be (N, H) with N={N} to match x {x.shape}; got {h0.shape}")
-    if w_hh.shape[1] != H:
-        raise ValueError(f"hidden sizes disagree: h0 {h0.shape} has H={H} but w_hh {w_hh.shape} "
-                         f"has {w_hh.shape[1]} columns")
-    rows = gates * H
-    stacked = f"{_stack(gates)} = {rows}" if gates > 1 else f"H = {rows}"
-    if w_hh.shape[0] != rows:
-        raise ValueError(f"w_hh must be ({_stack(gates)}, H) = ({rows}, {H}) for {what}, "
-                         f"{stacked} rows; got {w_hh.shape}")
-    if w_ih.shape != (rows, D):
-        raise ValueError(f"w_ih must be ({_stack(gates)}, D) = ({rows}, {D}) for {what} with "
-                         f"x {x.shape} and H={H}; got {w_ih.shape}")
-    for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
-        if b.shape != (rows,):
-            raise ValueError(f"{name} must be ({_stack(gates)},) = ({rows},) for {what}; "
-                             f"got {b.shape}")
-    dtype = np.result_type(x, h0, w_ih, w_hh, b_ih, b_hh)
-    return tuple(a.astype(dtype, copy=False) for a in (x, h0, w_ih, w_hh, b_ih, b_hh))
-
-
-def steps_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """a @ w for every step at once: a: (T, N, K), w: (K, M)  ->  (T, N, M).
-
-    Written as a single 2-D product of (T*N, K) by (K, M); ``a @ w`` on the 3-D array would
-    call the matrix-multiply kernel once per step instead.
-    """
-    T, N, K = a.shape
-    return (a.reshape(T * N, K) @ w).reshape(T, N, w.shape[1])
-
-
-def gate_sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function for the gates, 1 / (1 + exp(-z)) written as (1 + tanh(z/2)) / 2.
-
-    The two are equal; the tanh form never overflows and costs one transcendental call per
-    element, which matters in the time loop (no input checks: internal use only).
-    """
-    out = np.tanh(0.5 * z)
-    out += 1.0
-    out *= 0.5
-    return out
-
-
-def _stack(gates: int) -> str:
-    return "H" if gates == 1 else f"{gates}H"
-
-
 def _check_nonlinearity(nonlinearity: str):
     if nonlinearity not in _ACTIVATIONS:
         raise ValueError(f"nonlinearity must be one of {_ACTIVATIONS}; got {nonlinearity!r}")
     return np.tanh if nonlinearity == "tanh" else (lambda z: np.maximum(z, 0.0))
-
-
-def _check_upstream(d, shape: tuple, name: str, hint: str) -> np.ndarray:
-    d = as_float_array(d, name)
-    if d.shape != tuple(shape):
-        raise ValueError(f"{name} must be {hint} = {tuple(shape)} to match the forward pass; "
-                         f"got {d.shape}")
-    return d
-
-
-def __getattr__(name: str):
-    # The gated cells are defined in dlnotes.gated (which imports the helpers above); loading
-    # it lazily lets ``from dlnotes.rnn import lstm_forward`` work without a circular import.
-    if name in _GATED:
-        from . import gated
-        return getattr(gated, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_GATED))

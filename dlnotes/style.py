@@ -1,6 +1,6 @@
 """Triplet loss for face embeddings and the costs of neural style transfer.
 
-Chapter: 02-convolutional-networks/07-faces-and-style. Also importable from ``dlnotes.vision``.
+Chapter: 02-convolutional-networks/07-faces-and-style.
 
 Activations of one image at one layer are ``(C, H, W)`` (torch's layout without the batch
 axis); the notes use ``(n_H, n_W, n_C)``. Unrolling ``a.reshape(C, H * W)`` gives the same

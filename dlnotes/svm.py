@@ -48,7 +48,7 @@ def hinge_loss(w, b, x, y, c) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     return loss, (dw, db)
 
 
-def train_linear_svm(x, y, c, lr, epochs, rng=None, batch_size=None, w=None, b=0.0
+def train_linear_svm(x, y, *, c, lr, epochs, rng=None, batch_size=None, w=None, b=0.0
                      ) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimise J (see :func:`hinge_loss`) by subgradient descent from ``w`` (default 0), ``b``.
 
@@ -132,7 +132,7 @@ def margin_width(w) -> float:
     return 2.0 / _norm(w)
 
 
-def train_one_vs_rest(x, labels, n_classes, c, lr, epochs) -> tuple[np.ndarray, np.ndarray]:
+def train_one_vs_rest(x, labels, n_classes, *, c, lr, epochs) -> tuple[np.ndarray, np.ndarray]:
     """K binary SVMs, classifier k trained on "class k" (+1) against all other classes (-1).
 
     x: (N, D);  labels: (N,) integers in [0, K);  n_classes = K >= 2; c, lr, epochs as in
@@ -146,7 +146,7 @@ def train_one_vs_rest(x, labels, n_classes, c, lr, epochs) -> tuple[np.ndarray, 
     W, B = np.empty((K, x.shape[1])), np.empty(K)
     for k in range(K):
         y_k = np.where(labels == k, 1.0, -1.0)  # (N,)
-        W[k], B[k], _ = train_linear_svm(x, y_k, c, lr, epochs)
+        W[k], B[k], _ = train_linear_svm(x, y_k, c=c, lr=lr, epochs=epochs)
     return W, B
 
 

@@ -1,6 +1,8 @@
 """The bridge to PyTorch: run a dlnotes function and its torch counterpart on the same data.
 
-This is the only dlnotes module that imports torch (``import dlnotes`` stays NumPy-only).
+``import dlnotes`` stays NumPy-only. Two places import torch, and only when asked: this
+module, which compares the from-scratch kernels with torch, and the subpackage
+``dlnotes.torch_models``, the PyTorch models that some chapters train.
 Comparisons run in float64 on the device chosen by :func:`device` (CUDA when available), with
 the data made on the CPU by NumPy and moved there, so a notebook prints the same verdict on a
 CPU-only machine and on a GPU runner. A failed comparison raises ``AssertionError``; a passed
@@ -22,6 +24,7 @@ import torch
 
 RTOL = 1e-10
 ATOL = 1e-12
+LINE_WIDTH = 85      # the longest verdict line printed on one line
 
 
 def device() -> torch.device:
@@ -62,8 +65,13 @@ class Verdict(NamedTuple):
     against: str = "torch"   # what the values were compared with
 
     def __repr__(self) -> str:
-        return (f"{self.name}: {self.what} match {self.against} "
-                f"(float64, rtol={self.rtol:.0e}, atol={self.atol:.0e})")
+        claim = f"{self.name}: {self.what} match {self.against}"
+        tolerance = f"(float64, rtol={self.rtol:.0e}, atol={self.atol:.0e})"
+        # Stored outputs stay readable on a narrow page: a long verdict wraps before the
+        # tolerance instead of running past the column.
+        if len(claim) + 1 + len(tolerance) > LINE_WIDTH:
+            return f"{claim}\n    {tolerance}"
+        return f"{claim} {tolerance}"
 
     __str__ = __repr__
 

@@ -219,14 +219,14 @@ def _cbow_terms(W_in, W_out, ids, mask, centers, negatives):
     return loss, (dW_in, dW_out)
 
 
-def train_skipgram(sentences, dim, window, negatives, epochs, lr, rng, subsample=1e-3,
+def train_skipgram(sentences, *, dim, window, negatives, epochs, lr, rng, subsample=1e-3,
                    batch_size=128, min_count=1, noise_power=NOISE_POWER):
     """Skip-gram with negative sampling; returns (vocab, W_in, W_out, history)."""
     return _train("skipgram", sentences, dim, window, negatives, epochs, lr, rng, subsample,
                   batch_size, min_count, noise_power)
 
 
-def train_cbow(sentences, dim, window, negatives, epochs, lr, rng, subsample=1e-3,
+def train_cbow(sentences, *, dim, window, negatives, epochs, lr, rng, subsample=1e-3,
                batch_size=128, min_count=1, noise_power=NOISE_POWER):
     """CBOW (mean of the context vectors) with negative sampling; same contract as skip-gram."""
     return _train("cbow", sentences, dim, window, negatives, epochs, lr, rng, subsample,

@@ -1,11 +1,12 @@
-"""dlnotes.models: the classic networks against the shape tables of dlnotes.shapes, and the
+"""dlnotes.torch_models.models: the classic networks against the shape tables of dlnotes.shapes, and the
 residual block and Inception module against independent NumPy forwards and counts."""
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from dlnotes import models, shapes
+from dlnotes import shapes
+from dlnotes.torch_models import models
 from dlnotes.conv import conv2d_forward
 from dlnotes.pooling import maxpool2d_forward
 from dlnotes.verify import check_values, to_numpy, to_torch
@@ -199,6 +200,7 @@ def test_batch_norm_flag_must_be_bool():
 def test_import_dlnotes_does_not_load_the_models_module():
     import subprocess
     import sys
-    code = "import sys, dlnotes; print('dlnotes.models' in sys.modules, 'torch' in sys.modules)"
+    code = ("import sys, dlnotes; "
+            "print('dlnotes.torch_models.models' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

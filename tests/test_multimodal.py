@@ -187,8 +187,9 @@ def test_training_improves_held_out_recall_and_is_deterministic():
         zb, _ = mm.embed_forward(d.b[500:], wb)
         return mm.retrieval_recall(za, zb, 5)
 
-    runs = [mm.train_contrastive(d.a[:500], d.b[:500], 8, 0.1, 0.01, 20, 64,
-                                 np.random.default_rng(2), wa=wa0, wb=wb0) for _ in range(2)]
+    runs = [mm.train_contrastive(d.a[:500], d.b[:500], dim=8, temperature=0.1, lr=0.01,
+                                 epochs=20, batch_size=64, rng=np.random.default_rng(2),
+                                 wa=wa0, wb=wb0) for _ in range(2)]
     wa, wb, hist = runs[0]
     np.testing.assert_array_equal(wa, runs[1][0])
     assert hist[-1] < 0.6 * hist[0]
@@ -212,12 +213,15 @@ def test_training_improves_held_out_recall_and_is_deterministic():
     (lambda: mm.two_modalities(10, np.random.default_rng(0), tags=(3, 2)), "tags"),
     (lambda: mm.two_modalities(10, np.random.default_rng(0), noise=-1.0), "noise"),
     (lambda: mm.two_modalities(0, np.random.default_rng(0)), "positive integer"),
-    (lambda: mm.train_contrastive(np.ones((4, 2)), np.ones((4, 3)), 2, 0.1, 0.01, 1, 1,
-                                  np.random.default_rng(0)), "batch_size"),
-    (lambda: mm.train_contrastive(np.ones((4, 2)), np.ones((5, 3)), 2, 0.1, 0.01, 1, 2,
-                                  np.random.default_rng(0)), "same number"),
-    (lambda: mm.train_contrastive(np.ones((1, 2)), np.ones((1, 3)), 2, 0.1, 0.01, 1, 2,
-                                  np.random.default_rng(0)), "at least 2 pairs"),
+    (lambda: mm.train_contrastive(np.ones((4, 2)), np.ones((4, 3)), dim=2,
+                                  temperature=0.1, lr=0.01, epochs=1,
+                                  batch_size=1, rng=np.random.default_rng(0)), "batch_size"),
+    (lambda: mm.train_contrastive(np.ones((4, 2)), np.ones((5, 3)), dim=2,
+                                  temperature=0.1, lr=0.01, epochs=1,
+                                  batch_size=2, rng=np.random.default_rng(0)), "same number"),
+    (lambda: mm.train_contrastive(np.ones((1, 2)), np.ones((1, 3)), dim=2,
+                                  temperature=0.1, lr=0.01, epochs=1,
+                                  batch_size=2, rng=np.random.default_rng(0)), "at least 2 pairs"),
     (lambda: mm.info_nce_loss(np.ones((3, 2)), np.ones((3, 2)), np.inf), "temperature"),
     (lambda: mm.info_nce_loss(np.ones((3, 2)), np.ones((3, 2)), np.array([0.1, 0.2])),
      "temperature"),

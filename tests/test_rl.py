@@ -95,10 +95,11 @@ def test_q_learning_finds_the_optimal_greedy_policy(layout, gamma, seed):
 
 def test_q_learning_is_reproducible_and_continues_from_q_init():
     env = GridWorld(CLASSIC, slip=0.1)
-    q1 = q_learning(env, 50, 0.3, 0.9, 0.3, np.random.default_rng(7))
-    q2 = q_learning(env, 50, 0.3, 0.9, 0.3, np.random.default_rng(7))
+    kw = dict(episodes=50, alpha=0.3, gamma=0.9, epsilon=0.3)
+    q1 = q_learning(env, **kw, rng=np.random.default_rng(7))
+    q2 = q_learning(env, **kw, rng=np.random.default_rng(7))
     np.testing.assert_array_equal(q1, q2)
-    q3 = q_learning(env, 10, 0.3, 0.9, 0.3, np.random.default_rng(8), q_init=q1)
+    q3 = q_learning(env, **dict(kw, episodes=10), rng=np.random.default_rng(8), q_init=q1)
     assert not np.array_equal(q3, q1) and np.all(q3[env.terminal] == 0)
 
 
@@ -107,7 +108,7 @@ def test_q_learning_update_replayed_by_hand():
     # exploration, one for the greedy tie-break), updating with td_targets: q_learning's inline
     # update must give the same table, entry by entry.
     env = GridWorld(["S.G"], step_reward=-0.1, goal_reward=1.0)
-    q = q_learning(env, 1, alpha=0.5, gamma=0.9, epsilon=0.0, rng=np.random.default_rng(0),
+    q = q_learning(env, episodes=1, alpha=0.5, gamma=0.9, epsilon=0.0, rng=np.random.default_rng(0),
                    start=1)
     replay = np.zeros((3, 4))
     rng = np.random.default_rng(0)

@@ -3,21 +3,23 @@
 Every check pushes a random upstream gradient through our backward and through autograd and
 compares the gradients of the inputs, the initial states, the weights and the biases.
 """
-import subprocess
-import sys
 from functools import partial
 
 import numpy as np
 import pytest
 import torch
-from torch.func import functional_call
 
 from dlnotes import gated, rnn
-from dlnotes.verify import check_pair, check_values, to_numpy, to_torch
+from dlnotes.verify import check_pair, check_values, to_numpy, to_torch, torch_recurrent
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4, "simple_gru": 2}
 # (T, N, D, H): one step, batch 1, H != D both ways, and a longer sequence
 SHAPES = [(1, 1, 1, 1), (1, 3, 4, 5), (6, 1, 3, 7), (7, 4, 6, 2), (12, 2, 5, 5)]
+
+
+def _module(kind):
+    """Where the layer ``kind`` lives: the plain RNN in dlnotes.rnn, the gated cells in gated."""
+    return rnn if kind == "rnn" else gated
 
 
 def _params(kind, T, N, D, H, rng, scale=0.5):
@@ -28,41 +30,6 @@ def _params(kind, T, N, D, H, rng, scale=0.5):
     arrays += [scale * rng.standard_normal((G * H, D)), scale * rng.standard_normal((G * H, H)),
                rng.standard_normal(G * H), rng.standard_normal(G * H)]
     return arrays
-
-
-def _torch_layer(kind, **options):
-    """reference(x, h0, [c0,] w_ih, w_hh, b_ih, b_hh) -> output of torch.nn.<kind> (T, N, H)."""
-    def reference(x, h0, *rest):
-        if kind == "lstm":
-            c0, *weights = rest
-            state = (h0[None], c0[None])
-        else:
-            weights, state = rest, h0[None]
-        D, H = x.shape[2], h0.shape[1]
-        module = getattr(torch.nn, kind.upper())(D, H, dtype=torch.float64, device=x.device,
-                                                 **options)
-        names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
-        # cuDNN would warn that the substituted weights are not one flat buffer.
-        with torch.backends.cudnn.flags(enabled=False):
-            out, _ = functional_call(module, dict(zip(names, weights)), (x, state))
-        return out
-    return reference
-
-
-def _torch_cell(kind, **options):
-    """reference(x, h, [c,] w_ih, w_hh, b_ih, b_hh) -> torch.nn.<Kind>Cell output; LSTM: [h', c']."""
-    def reference(x, h, *rest):
-        if kind == "lstm":
-            c, *weights = rest
-            state = (h, c)
-        else:
-            weights, state = rest, h
-        cls = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}[kind]
-        module = cls(x.shape[1], h.shape[1], dtype=torch.float64, device=x.device, **options)
-        names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
-        out = functional_call(module, dict(zip(names, weights)), (x, state))
-        return torch.cat(out, dim=-1) if kind == "lstm" else out
-    return reference
 
 
 def _torch_simple_gru(x, h, w_ih, w_hh, b_ih, b_hh):
@@ -81,19 +48,19 @@ def _torch_simple_gru(x, h, w_ih, w_hh, b_ih, b_hh):
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_rnn_matches_torch(T, N, D, H, nonlinearity, rng):
     check_pair(f"rnn ({nonlinearity})", partial(rnn.rnn_forward, nonlinearity=nonlinearity),
-               rnn.rnn_backward, _torch_layer("rnn", nonlinearity=nonlinearity),
+               rnn.rnn_backward, torch_recurrent("rnn", nonlinearity=nonlinearity),
                _params("rnn", T, N, D, H, rng), rng=rng)
 
 
 @pytest.mark.parametrize("T, N, D, H", SHAPES)
 def test_gru_matches_torch(T, N, D, H, rng):
-    check_pair("gru", gated.gru_forward, gated.gru_backward, _torch_layer("gru"),
+    check_pair("gru", gated.gru_forward, gated.gru_backward, torch_recurrent("gru"),
                _params("gru", T, N, D, H, rng), rng=rng)
 
 
 @pytest.mark.parametrize("T, N, D, H", SHAPES)
 def test_lstm_matches_torch(T, N, D, H, rng):
-    check_pair("lstm", gated.lstm_forward, gated.lstm_backward, _torch_layer("lstm"),
+    check_pair("lstm", gated.lstm_forward, gated.lstm_backward, torch_recurrent("lstm"),
                _params("lstm", T, N, D, H, rng), rng=rng)
 
 
@@ -114,7 +81,7 @@ def test_simple_gru_is_torch_gru_with_reset_gate_open(rng):
     t_b_ih = np.concatenate([np.full(H, 40.0), -b_ih[:H], b_ih[H:]])
     t_b_hh = np.concatenate([np.zeros(H), -b_hh[:H], b_hh[H:]])
     ours, _ = gated.simple_gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
-    theirs = _torch_layer("gru")(*map(to_torch, (x, h0, t_w_ih, t_w_hh, t_b_ih, t_b_hh)))
+    theirs = torch_recurrent("gru")(*map(to_torch, (x, h0, t_w_ih, t_w_hh, t_b_ih, t_b_hh)))
     check_values("simple gru = torch GRU with r = 1, z = 1 - u", ours, theirs)
 
 
@@ -123,14 +90,14 @@ def test_simple_gru_is_torch_gru_with_reset_gate_open(rng):
 def test_rnn_cell_matches_torch(N, D, H, nonlinearity, rng):
     x, h, *weights = _params("rnn", 1, N, D, H, rng)
     check_pair("rnn cell", partial(rnn.rnn_cell_forward, nonlinearity=nonlinearity),
-               rnn.rnn_cell_backward, _torch_cell("rnn", nonlinearity=nonlinearity),
+               rnn.rnn_cell_backward, torch_recurrent("rnn", cell=True, nonlinearity=nonlinearity),
                (x[0], h, *weights), rng=rng)
 
 
 @pytest.mark.parametrize("N, D, H", [(1, 1, 1), (1, 4, 5), (3, 6, 2)])
 def test_gru_cell_matches_torch(N, D, H, rng):
     x, h, *weights = _params("gru", 1, N, D, H, rng)
-    check_pair("gru cell", gated.gru_cell_forward, gated.gru_cell_backward, _torch_cell("gru"),
+    check_pair("gru cell", gated.gru_cell_forward, gated.gru_cell_backward, torch_recurrent("gru", cell=True),
                (x[0], h, *weights), rng=rng)
 
 
@@ -144,20 +111,20 @@ def test_lstm_cell_matches_torch_including_dc_next(N, D, H, rng):
         return gated.lstm_cell_backward(dout[:, :H], dout[:, H:], cache)
 
     x, h, c, *weights = _params("lstm", 1, N, D, H, rng)
-    check_pair("lstm cell", forward, backward, _torch_cell("lstm"), (x[0], h, c, *weights),
+    check_pair("lstm cell", forward, backward, torch_recurrent("lstm", cell=True), (x[0], h, c, *weights),
                rng=rng)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
 def test_saturated_gates_stay_finite_and_match_torch(kind, rng):
     # Weights of size ~300 push pre-activations to |z| ~ 1000, deep in every saturation.
-    forward = getattr(rnn, f"{kind}_forward")
-    backward = getattr(rnn, f"{kind}_backward")
+    forward = getattr(_module(kind), f"{kind}_forward")
+    backward = getattr(_module(kind), f"{kind}_backward")
     arrays = _params(kind, 5, 3, 4, 6, rng, scale=300.0)
     out, cache = forward(*arrays)
     squashed = cache.h if kind == "rnn" else cache.act
     assert np.isfinite(out).all() and np.isin(squashed, [-1.0, 0.0, 1.0]).mean() > 0.5
-    check_pair(f"saturated {kind}", forward, backward, _torch_layer(kind), arrays, rng=rng)
+    check_pair(f"saturated {kind}", forward, backward, torch_recurrent(kind), arrays, rng=rng)
 
 
 def test_gradient_reaches_h0_through_all_steps(rng):
@@ -168,7 +135,7 @@ def test_gradient_reaches_h0_through_all_steps(rng):
     dh[-1] = rng.standard_normal(h[-1].shape)
     dh0 = rnn.rnn_backward(dh, cache)[1]
     tensors = [to_torch(a, requires_grad=True) for a in (x, h0, *weights)]
-    out = _torch_layer("rnn")(*tensors)
+    out = torch_recurrent("rnn")(*tensors)
     (out[-1] * to_torch(dh[-1])).sum().backward()
     check_values("dh0 from the last step only", dh0, tensors[1].grad)
     assert np.abs(dh0).max() > 1e-6
@@ -180,19 +147,6 @@ def test_mixed_float32_inputs_compute_in_float64(rng):
     h64, _ = gated.gru_forward(x.astype(np.float32).astype(np.float64), h0, *weights)
     assert h32.dtype == np.float64
     np.testing.assert_array_equal(h32, h64)
-
-
-def test_gated_names_importable_from_rnn_in_either_order():
-    code = ("import sys, dlnotes.gated; from dlnotes.rnn import lstm_forward, gru_backward, "
-            "simple_gru_forward, LSTMCache; import dlnotes.rnn as r; "
-            "assert r.lstm_forward is dlnotes.gated.lstm_forward; "
-            "assert 'torch' not in sys.modules; print('ok')")
-    for prefix in ("", "import dlnotes.rnn; "):
-        done = subprocess.run([sys.executable, "-c", prefix + code], capture_output=True,
-                              text=True, check=False)
-        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
-    with pytest.raises(AttributeError, match="no attribute 'lstm_forwards'"):
-        rnn.lstm_forwards  # noqa: B018
 
 
 # ---------------------------------------------------------------- bad input
@@ -210,7 +164,7 @@ def _good(kind, T=3, N=2, D=4, H=5):
 def test_sequence_of_wrong_rank_raises(kind, bad_x, message):
     args = _good(kind)
     with pytest.raises(ValueError, match=message):
-        getattr(rnn, f"{kind}_forward")(bad_x, *args[1:])
+        getattr(_module(kind), f"{kind}_forward")(bad_x, *args[1:])
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm", "simple_gru"])
@@ -220,7 +174,7 @@ def test_hidden_sizes_that_disagree_raise(kind):
     if kind == "lstm":
         args[2] = np.zeros((2, 6))
     with pytest.raises(ValueError, match=r"hidden sizes disagree: h0 \(2, 6\) has H=6 but w_hh"):
-        getattr(rnn, f"{kind}_forward")(*args)
+        getattr(_module(kind), f"{kind}_forward")(*args)
 
 
 @pytest.mark.parametrize("kind, other", [("gru", "lstm"), ("lstm", "gru"), ("rnn", "gru"),
@@ -232,16 +186,17 @@ def test_wrong_number_of_stacked_gates_raises(kind, other):
     i = 3 if kind == "lstm" else 2
     args[i + 1] = w[-3]              # w_hh with the other cell's gate count
     with pytest.raises(ValueError, match=r"w_hh must be \(\d?H, H\) = \(\d+, 5\) for"):
-        getattr(rnn, f"{kind}_forward")(*args)
+        getattr(_module(kind), f"{kind}_forward")(*args)
     args = _good(kind)
     args[i] = w[-4]                  # w_ih likewise
     with pytest.raises(ValueError, match=r"w_ih must be \(\d?H, D\) = \(\d+, 4\) for"):
-        getattr(rnn, f"{kind}_forward")(*args)
+        getattr(_module(kind), f"{kind}_forward")(*args)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
 def test_bad_bias_batch_and_upstream_raise(kind):
-    forward, backward = getattr(rnn, f"{kind}_forward"), getattr(rnn, f"{kind}_backward")
+    forward = getattr(_module(kind), f"{kind}_forward")
+    backward = getattr(_module(kind), f"{kind}_backward")
     i = 3 if kind == "lstm" else 2
     args = _good(kind)
     args[i + 3] = np.zeros(7)
@@ -294,9 +249,9 @@ def test_unknown_nonlinearity_and_non_numeric_input_raise():
 def test_torch_reference_really_is_torch(rng):
     # Guard against a reference that silently ignores the weights: changing them changes it.
     args = _params("lstm", 3, 2, 4, 5, rng)
-    out1 = to_numpy(_torch_layer("lstm")(*map(to_torch, args)))
+    out1 = to_numpy(torch_recurrent("lstm")(*map(to_torch, args)))
     args[4] = args[4] + 1.0
-    out2 = to_numpy(_torch_layer("lstm")(*map(to_torch, args)))
+    out2 = to_numpy(torch_recurrent("lstm")(*map(to_torch, args)))
     assert np.abs(out1 - out2).max() > 1e-3
 
 

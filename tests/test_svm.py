@@ -111,7 +111,7 @@ def _torch_subgradient_descent(x, y, c, lr, epochs, batches=None):
 def test_full_batch_training_matches_torch(n, d, rng):
     x, y, _, _ = _data(n, d, rng)
     c, lr, epochs = 3.0, 0.2, 150
-    w, b, history = svm.train_linear_svm(x, y, c, lr, epochs)
+    w, b, history = svm.train_linear_svm(x, y, c=c, lr=lr, epochs=epochs)
     w_ref, b_ref = _torch_subgradient_descent(x, y, c, lr, epochs)
     check_values("trained w", w, w_ref)
     check_values("trained b", np.array(b), b_ref)
@@ -123,8 +123,8 @@ def test_full_batch_training_matches_torch(n, d, rng):
 def test_mini_batch_training_matches_torch_with_the_same_order(rng):
     x, y, _, _ = _data(23, 3, rng)
     c, lr, epochs, bs = 2.0, 0.1, 12, 5
-    w, b, _ = svm.train_linear_svm(x, y, c, lr, epochs, rng=np.random.default_rng(7),
-                                   batch_size=bs)
+    w, b, _ = svm.train_linear_svm(x, y, c=c, lr=lr, epochs=epochs,
+                                   rng=np.random.default_rng(7), batch_size=bs)
     order_rng = np.random.default_rng(7)
     batches = []
     for _ in range(epochs):
@@ -158,7 +158,7 @@ def test_trainer_finds_the_maximum_margin_of_two_points():
 def test_training_leaves_the_initial_weights_untouched(rng):
     x, y, w0, _ = _data(10, 3, rng)
     keep = w0.copy()
-    svm.train_linear_svm(x, y, 1.0, 0.1, 5, w=w0)
+    svm.train_linear_svm(x, y, c=1.0, lr=0.1, epochs=5, w=w0)
     np.testing.assert_array_equal(w0, keep)
 
 
@@ -208,7 +208,7 @@ def test_bad_labels_raise(y, match):
     with pytest.raises(ValueError, match=match):
         svm.hinge_loss(w, 0.0, x, y, 1.0)
     with pytest.raises(ValueError, match=match):
-        svm.train_linear_svm(x, y, 1.0, 0.1, 3)
+        svm.train_linear_svm(x, y, c=1.0, lr=0.1, epochs=3)
 
 
 @pytest.mark.parametrize("x, w, b, match", [
@@ -232,15 +232,17 @@ def test_bad_parameters_raise(x, w, b, match):
 ])
 def test_bad_training_settings_raise(c, lr, epochs, match):
     with pytest.raises(ValueError, match=match):
-        svm.train_linear_svm(np.ones((3, 2)), np.array([1, -1, 1]), c, lr, epochs)
+        svm.train_linear_svm(np.ones((3, 2)), np.array([1, -1, 1]), c=c, lr=lr,
+                             epochs=epochs)
 
 
 def test_mini_batches_need_a_generator():
     with pytest.raises(TypeError, match="needs rng"):
-        svm.train_linear_svm(np.ones((3, 2)), np.array([1, -1, 1]), 1.0, 0.1, 3, batch_size=2)
+        svm.train_linear_svm(np.ones((3, 2)), np.array([1, -1, 1]), c=1.0, lr=0.1,
+                             epochs=3, batch_size=2)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        svm.train_linear_svm(np.ones((3, 2)), np.array([1, -1, 1]), 1.0, 0.1, 3,
-                             rng=np.random.default_rng(0), batch_size=0)
+        svm.train_linear_svm(np.ones((3, 2)), np.array([1, -1, 1]), c=1.0, lr=0.1,
+                             epochs=3, rng=np.random.default_rng(0), batch_size=0)
 
 
 def test_zero_weights_define_no_hyperplane():
@@ -253,10 +255,11 @@ def test_zero_weights_define_no_hyperplane():
 def test_one_vs_rest_bad_input_raises():
     x = np.ones((4, 2))
     with pytest.raises(ValueError, match=r"outside \[0, 3\)"):
-        svm.train_one_vs_rest(x, np.array([0, 1, 3, 2]), 3, 1.0, 0.1, 2)
+        svm.train_one_vs_rest(x, np.array([0, 1, 3, 2]), 3, c=1.0, lr=0.1, epochs=2)
     with pytest.raises(TypeError, match="integer class indices"):
-        svm.train_one_vs_rest(x, np.array([0.0, 1.0, 2.0, 1.0]), 3, 1.0, 0.1, 2)
+        svm.train_one_vs_rest(x, np.array([0.0, 1.0, 2.0, 1.0]), 3, c=1.0, lr=0.1,
+                              epochs=2)
     with pytest.raises(ValueError, match="n_classes >= 2"):
-        svm.train_one_vs_rest(x, np.zeros(4, dtype=int), 1, 1.0, 0.1, 2)
+        svm.train_one_vs_rest(x, np.zeros(4, dtype=int), 1, c=1.0, lr=0.1, epochs=2)
     with pytest.raises(ValueError, match=r"W must be \(K, D\)"):
         svm.predict_one_vs_rest(x, np.ones((3, 3)), np.ones(3))

@@ -1,4 +1,4 @@
-"""dlnotes.tacotron: shapes, masking, parameter counts, determinism and bad input.
+"""dlnotes.torch_models.tacotron: shapes, masking, parameter counts, determinism and bad input.
 
 The model is torch itself, so the independent references here are NumPy re-implementations
 (pre-net, attention energies), torch's own layer sizes and invariances that a wrong
@@ -11,7 +11,7 @@ from torch import nn
 
 from dlnotes.activations import relu
 from dlnotes.layers import dense_forward
-from dlnotes.tacotron import (SYMBOLS, LocationSensitiveAttention, Prenet, Tacotron2,
+from dlnotes.torch_models.tacotron import (SYMBOLS, LocationSensitiveAttention, Prenet, Tacotron2,
                               TacotronConfig, encode_text, lstm_parameter_count, padding_mask)
 from dlnotes.verify import check_values
 

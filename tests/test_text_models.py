@@ -1,4 +1,4 @@
-"""dlnotes.text_models: output shapes, the torch models against the NumPy formulas with the same
+"""dlnotes.torch_models.text_models: output shapes, the torch models against the NumPy formulas with the same
 weights, padding invariance, the CNN's receptive field, what bag models cannot do (negation
 square, contrast pairs), reproducible seeded training that leaves torch's global state alone,
 perplexity, and bad input."""
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes import text_models as tm
+from dlnotes.torch_models import text_models as tm
 from dlnotes import text_features as tf
 from dlnotes.activations import log_softmax
 from dlnotes.corpus import sentiment_corpus, template_corpus

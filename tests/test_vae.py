@@ -1,11 +1,12 @@
-"""dlnotes.vae: shapes, the loss against dlnotes.generative and torch.distributions, the
-reparameterised gradient, reproducible training, and bad input."""
+"""dlnotes.torch_models.vae: shapes, the loss against dlnotes.likelihoods/variational and
+torch.distributions, the reparameterised gradient, reproducible training, and bad input."""
 import numpy as np
 import pytest
 import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
-from dlnotes import generative, vae
+from dlnotes import likelihoods, variational
+from dlnotes.torch_models import vae
 from dlnotes.verify import check_values, to_numpy
 
 CPU = torch.device("cpu")
@@ -43,7 +44,7 @@ def test_reparameterize_is_mu_plus_sd_eps():
 @pytest.mark.parametrize("likelihood, sigma", [("bernoulli", 1.0), ("gaussian", 1.0),
                                                ("gaussian", 0.3)])
 @pytest.mark.parametrize("n, latent", [(1, 1), (6, 2), (9, 5)])
-def test_loss_is_minus_elbo_of_dlnotes_generative(likelihood, sigma, n, latent):
+def test_loss_is_minus_elbo_of_dlnotes_variational(likelihood, sigma, n, latent):
     rng = np.random.default_rng(2)
     torch.manual_seed(3)
     model = vae.VAE(64, 11, latent, likelihood=likelihood, sigma=sigma)
@@ -54,12 +55,12 @@ def test_loss_is_minus_elbo_of_dlnotes_generative(likelihood, sigma, n, latent):
         mu, logvar, _, out = (to_numpy(t) for t in model(x, eps))
     xn = to_numpy(x)
     if likelihood == "bernoulli":
-        log_px = generative.bernoulli_log_likelihood(out, xn)
+        log_px = likelihoods.bernoulli_log_likelihood(out, xn)
     else:
-        log_px = generative.gaussian_log_likelihood(xn, out, np.full(64, 2 * np.log(sigma)))
+        log_px = likelihoods.gaussian_log_likelihood(xn, out, np.full(64, 2 * np.log(sigma)))
     check_values("-log p(x|z)", -log_px, parts.recon)
-    check_values("KL term", generative.gaussian_kl(mu, logvar), parts.kl)
-    check_values("negative_elbo", -generative.elbo(log_px, mu, logvar), parts.loss)
+    check_values("KL term", variational.gaussian_kl(mu, logvar), parts.kl)
+    check_values("negative_elbo", -variational.elbo(log_px, mu, logvar), parts.loss)
 
 
 def test_kl_term_matches_torch_distributions():
@@ -160,7 +161,7 @@ def test_bad_input():
         model(x, torch.zeros(3, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="binary"):
         vae.negative_elbo(model, x * 0.5, eps)
-    with pytest.raises(TypeError, match="dlnotes.vae.VAE"):
+    with pytest.raises(TypeError, match="dlnotes.torch_models.vae.VAE"):
         vae.negative_elbo(torch.nn.Linear(64, 2), x, eps)
     with pytest.raises(ValueError, match="z must be"):
         model.decode(torch.zeros(3, 5, dtype=torch.float64))

@@ -189,8 +189,9 @@ def small_corpus():
 @pytest.mark.parametrize("trainer", [w2v.train_skipgram, w2v.train_cbow])
 def test_training_reduces_the_loss_and_groups_topic_words(trainer, small_corpus):
     K = 5
-    vocab, W_in, W_out, history = trainer(small_corpus, 20, 2, K, 6, 0.025,
-                                          np.random.default_rng(0), subsample=1e-2)
+    vocab, W_in, W_out, history = trainer(small_corpus, dim=20, window=2, negatives=K, epochs=6,
+                                          lr=0.025, rng=np.random.default_rng(0),
+                                          subsample=1e-2)
     assert history.shape == (6,) and W_in.shape == W_out.shape == (len(vocab.words), 20)
     assert history[0] < (K + 1) * np.log(2)            # the loss of the all-zero start
     assert history[-1] < 0.8 * history[0]
@@ -204,18 +205,21 @@ def test_training_reduces_the_loss_and_groups_topic_words(trainer, small_corpus)
 
 
 def test_noise_power_changes_training_and_three_quarters_is_the_default(small_corpus):
-    args = (small_corpus, 8, 2, 3, 1, 0.05)
-    default = w2v.train_skipgram(*args, np.random.default_rng(7))
-    explicit = w2v.train_skipgram(*args, np.random.default_rng(7), noise_power=0.75)
-    uniform = w2v.train_skipgram(*args, np.random.default_rng(7), noise_power=0.0)
+    kw = dict(dim=8, window=2, negatives=3, epochs=1, lr=0.05)
+    default = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(7))
+    explicit = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(7),
+                                  noise_power=0.75)
+    uniform = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(7),
+                                 noise_power=0.0)
     assert np.array_equal(default[1], explicit[1])
     assert not np.allclose(default[1], uniform[1])
 
 
 def test_training_is_reproducible_and_depends_on_the_seed(small_corpus):
-    a = w2v.train_skipgram(small_corpus, 8, 2, 3, 2, 0.05, np.random.default_rng(7))
-    b = w2v.train_skipgram(small_corpus, 8, 2, 3, 2, 0.05, np.random.default_rng(7))
-    c = w2v.train_skipgram(small_corpus, 8, 2, 3, 2, 0.05, np.random.default_rng(8))
+    kw = dict(dim=8, window=2, negatives=3, epochs=2, lr=0.05)
+    a = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(7))
+    b = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(7))
+    c = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(8))
     assert a[0].words == b[0].words
     for x, y in zip(a[1:], b[1:]):
         assert np.array_equal(x, y)

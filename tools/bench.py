@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dlnotes.verify import torch_recurrent
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "bench"
 PUBLISH = ROOT / "reference" / "bench"
@@ -126,13 +128,11 @@ def _recurrent_case(kind: str):
         b_ih = rng.uniform(-s, s, gates * H).astype(dtype)
         b_hh = rng.uniform(-s, s, gates * H).astype(dtype)
         dh = rng.standard_normal((T, N, H)).astype(dtype)
-        module = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[kind](D, H)
-        module = module.to(torch.float64 if dtype == np.float64 else torch.float32)
-        with torch.no_grad():
-            for name, value in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh),
-                                ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)):
-                getattr(module, name).copy_(torch.from_numpy(value))
-        tx, th0, tc0, tdh = _t(x, True), _t(h0[None], True), _t(c0[None], True), _t(dh)
+        # torch's layer with the same weights (as parameters that need gradients, like a
+        # module's own), run through the helper the tests and chapters use.
+        reference = torch_recurrent(kind)
+        tw = [_t(w, True) for w in (w_ih, w_hh, b_ih, b_hh)]
+        tx, th0, tc0, tdh = _t(x, True), _t(h0, True), _t(c0, True), _t(dh)
 
         if kind == "lstm":
             def ours():
@@ -140,7 +140,7 @@ def _recurrent_case(kind: str):
                 gated.lstm_backward(dh, cache)
 
             def theirs():
-                module(tx, (th0, tc0))[0].backward(tdh)
+                reference(tx, th0, tc0, *tw).backward(tdh)
         else:
             fwd, bwd = ((rnn.rnn_forward, rnn.rnn_backward) if kind == "rnn"
                         else (gated.gru_forward, gated.gru_backward))
@@ -150,7 +150,7 @@ def _recurrent_case(kind: str):
                 bwd(dh, cache)
 
             def theirs():
-                module(tx, th0)[0].backward(tdh)
+                reference(tx, th0, *tw).backward(tdh)
         return ours, theirs
     return setup
 
@@ -234,7 +234,7 @@ def bench_kernels(repeats: int) -> list[dict]:
 
 def bench_bpe() -> dict | None:
     try:
-        from dlnotes.tokenize import BPETokenizer
+        from dlnotes.bpe import BPETokenizer
     except ImportError:
         return None
     from dlnotes.corpus import corpus_text, template_corpus

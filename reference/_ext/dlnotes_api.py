@@ -1,10 +1,12 @@
 """The book's API reference: one page per ``dlnotes`` module, and links to it from the chapters.
 
 * Before Sphinx looks for source files, ``reference/api/dlnotes.<module>.md`` is (re)written
-  for every module in ``dlnotes/`` (``_toc.yml`` includes them with a glob), so a new module
-  appears in the reference without anyone editing a list. Each page runs ``automodule`` on
-  the members *defined* in that module; names a module re-exports from another (a facade
-  such as ``dlnotes.vision``) are listed as links to where they are documented.
+  for every module in ``dlnotes/`` and its subpackages (``dlnotes.torch_models``; ``_toc.yml``
+  includes the pages with a glob), so a new module appears in the reference without anyone
+  editing a list. Each page runs ``automodule`` on the members *defined* in that module; names
+  a module re-exports from another (listed in its ``__all__``) are listed as links to where
+  they are documented. A module kept at an old path for the notebooks (it sets
+  ``_MOVED_TO``) gets no page; a link through it goes to the module it moved to.
 * In every chapter, inline code that names a documented object becomes a link to it:
   ```dlnotes.layers.dense_forward```, ```losses.cross_entropy``` or ```act.softmax(z)``` when
   the notebook imported ``from dlnotes import losses`` / ``activations as act``, and a bare
@@ -43,10 +45,23 @@ PAGE = """\
 CALL = re.compile(r"^([A-Za-z_][\w.]*)\(.*\)$", re.S)
 
 
+MOVED = re.compile(r"^_MOVED_TO\s*=", re.M)
+
+
 def module_names(srcdir: Path) -> list[str]:
-    """``dlnotes.<name>`` for every public module file of the package, sorted."""
-    return sorted(f"{PACKAGE}.{p.stem}" for p in (srcdir / PACKAGE).glob("*.py")
-                  if not p.stem.startswith("_"))
+    """``dlnotes.<name>`` (and ``dlnotes.<subpackage>[.<name>]``) for every public module of
+    the package, sorted; modules left at an old path (``_MOVED_TO``) are not listed."""
+    names = []
+    for p in (srcdir / PACKAGE).rglob("*.py"):
+        parts = p.relative_to(srcdir).with_suffix("").parts
+        if p.stem == "__init__":
+            parts = parts[:-1]
+            if len(parts) == 1:   # the package itself is the reference's index page
+                continue
+        if any(part.startswith("_") for part in parts) or MOVED.search(p.read_text("utf-8")):
+            continue
+        names.append(".".join(parts))
+    return sorted(names)
 
 
 def home_members(module) -> list[str]:
@@ -120,22 +135,39 @@ def notebook_aliases(path: Path) -> dict[str, str]:
     return aliases
 
 
-def resolve(dotted: str):
-    """('mod' | 'obj', target) for a documented dlnotes module or member, else None."""
-    parts = dotted.split(".")
-    if parts[0] != PACKAGE or not 2 <= len(parts) <= 3:
-        return None
+def _module(dotted: str):
+    """The dlnotes module named ``dotted``, or None if there is no such module."""
     try:
-        module = importlib.import_module(".".join(parts[:2]))
+        return importlib.import_module(dotted)
     except Exception:
         return None
-    if len(parts) == 2:
+
+
+def resolve(dotted: str):
+    """('mod' | 'obj', target) for a documented dlnotes module or member, else None.
+
+    ``dotted`` is a module (``dlnotes.layers``, ``dlnotes.torch_models.vae``) or a module and
+    one member name; a module left at an old path stands for the one module it moved to.
+    """
+    parts = dotted.split(".")
+    if parts[0] != PACKAGE or len(parts) < 2:
+        return None
+    for split in (len(parts), len(parts) - 1):
+        module = _module(".".join(parts[:split])) if split >= 2 else None
+        if module is not None and module.__name__ != PACKAGE:
+            break
+    else:
+        return None
+    moved = getattr(module, "_MOVED_TO", None)
+    if split == len(parts):
+        if moved is not None:
+            return ("mod", moved[0]) if len(moved) == 1 else None
         return "mod", module.__name__
-    obj = getattr(module, parts[2], None)
+    obj = getattr(module, parts[-1], None)
     home = getattr(obj, "__module__", None)
     if obj is None or not home or not home.startswith(PACKAGE + "."):
         return None
-    if parts[2] not in home_members(importlib.import_module(home)):
+    if parts[-1] not in home_members(importlib.import_module(home)):
         return None
     return "obj", f"{home}.{obj.__qualname__}"
 

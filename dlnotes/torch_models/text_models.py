@@ -1,7 +1,8 @@
 """Small torch models of text: five sentence classifiers, two language models, seeded training.
 
 Chapter: 04-language/03-language-models-and-classifiers. This module imports torch, so
-``import dlnotes`` does not load it; import it as ``from dlnotes import text_models``.
+``import dlnotes`` does not load it; import it as
+``from dlnotes.torch_models import text_models``.
 Batches come from ``dlnotes.text_features.Vocabulary``: classifiers take ``ids: (N, T)``
 right-padded with ``pad`` and return logits ``(N, C)``; language models take time-major
 ``inputs: (T, N)`` and return logits ``(T, N, n_out)`` for the next token.
@@ -34,7 +35,13 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .validation import as_int_array, check_positive_int
+from ..validation import as_int_array, check_positive_int
+from .training import fit_adam
+
+__all__ = ["CPU", "CLASSIFIERS", "LANGUAGE_MODELS", "BOW", "CBOW", "DeepCBOW", "TextCNN",
+           "GRUClassifier", "LogLinearLM", "GRULanguageModel", "classifier", "language_model",
+           "History", "train_classifier", "train_language_model", "predict", "accuracy",
+           "token_log_probs", "perplexity"]
 
 CPU = torch.device("cpu")
 CLASSIFIERS = ("bow", "cbow", "deepcbow", "cnn", "gru")
@@ -264,33 +271,12 @@ def _train(model, loss_of, n, epochs, lr, batch_size, seed, metric) -> History:
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a number > 0; got {lr!r}")
     order_rng = np.random.default_rng(_check_seed(seed))
-    params = [p for p in model.parameters() if p.requires_grad]
-    # Adam (Kingma and Ba) written out, as dlnotes.optim.Adam does it for NumPy arrays:
-    # torch.optim would be the same update, but its first use costs seconds of imports.
-    m1 = [torch.zeros_like(p) for p in params]
-    m2 = [torch.zeros_like(p) for p in params]
-    beta1, beta2, eps, step = 0.9, 0.999, 1e-8, 0
     history = History([], [])
     with _seeded_single_thread(seed):
-        for _ in range(epochs):
-            model.train()
-            order, total = order_rng.permutation(n), 0.0
-            for start in range(0, n, batch_size):
-                batch = torch.as_tensor(order[start:start + batch_size])
-                model.zero_grad(set_to_none=False)
-                loss = loss_of(batch)
-                loss.backward()
-                step += 1
-                with torch.no_grad():
-                    for p, a, b in zip(params, m1, m2):
-                        a.mul_(beta1).add_(p.grad, alpha=1 - beta1)
-                        b.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
-                        denom = (b / (1 - beta2 ** step)).sqrt_().add_(eps)
-                        p.addcdiv_(a, denom, value=-lr / (1 - beta1 ** step))
-                total += loss.item() * len(batch)
-            history.loss.append(total / n)
-            if metric is not None:
-                history.metric.append(metric())
+        history.loss.extend(fit_adam(
+            model, loss_of, n, epochs=epochs, batch_size=batch_size, lr=lr,
+            shuffle=lambda: order_rng.permutation(n),
+            after_epoch=None if metric is None else lambda: history.metric.append(metric())))
     return history
 
 

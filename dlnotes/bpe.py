@@ -42,6 +42,8 @@ import re
 from collections import Counter
 from typing import Iterable, Sequence
 
+__all__ = ["PRETOKENIZE_PATTERN", "pretokenize", "BPETokenizer"]
+
 PRETOKENIZE_PATTERN = (r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+"
                        r"|\s+(?!\S)|\s+")
 _PRETOKENIZE = re.compile(PRETOKENIZE_PATTERN)

@@ -25,7 +25,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .validation import check_positive_int
+from ..validation import check_positive_int
+
+__all__ = ["SYMBOLS", "TacotronConfig", "lstm_parameter_count", "encode_text", "padding_mask",
+           "check_batch", "ConvBlock", "EncoderTrace", "Encoder", "Prenet",
+           "LocationSensitiveAttention", "DecoderTrace", "Decoder", "Postnet", "TacotronOutput",
+           "Tacotron2"]
 
 SYMBOLS = "_ abcdefghijklmnopqrstuvwxyz'.,;:?!-"   # id 0 ("_") is padding
 

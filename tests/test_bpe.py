@@ -1,4 +1,4 @@
-"""dlnotes.tokenize: byte-level BPE, checked against hand-worked merges, an independent
+"""dlnotes.bpe: byte-level BPE, checked against hand-worked merges, an independent
 reference encoder, and round trips over random Unicode text (hypothesis)."""
 import os
 import subprocess
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dlnotes import tokenize as tk
+from dlnotes import bpe as tk
 from dlnotes.corpus import corpus_text, template_corpus
-from dlnotes.tokenize import BPETokenizer, pretokenize
+from dlnotes.bpe import BPETokenizer, pretokenize
 
 MIXED = ("The king said that he was happy. the queen's dog ate 42 apples!\n"
          "我喜欢学习中文。中文很有意思！ naïve café, e\u0301 😀👍🏽 👨‍👩‍👧 \t tabs_and_under_scores\r\n") * 5
@@ -106,7 +106,7 @@ def test_deterministic_within_a_process(corpus):
 
 
 def test_deterministic_across_hash_seeds():
-    code = ("import numpy as np; from dlnotes.tokenize import BPETokenizer; "
+    code = ("import numpy as np; from dlnotes.bpe import BPETokenizer; "
             "from dlnotes.corpus import corpus_text, template_corpus; "
             "t = corpus_text(template_corpus(300, np.random.default_rng(5))); "
             "print(BPETokenizer().train(t + ' xy yx zz', 420).merges)")

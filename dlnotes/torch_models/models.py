@@ -1,7 +1,7 @@
 """The classic convolutional networks as ``torch.nn.Module``s, for shapes and parameter counts.
 
 Chapter: 02-convolutional-networks/05-classic-architectures. This module imports torch, so
-``import dlnotes`` does not load it; import it as ``from dlnotes import models``.
+``import dlnotes`` does not load it; import it as ``from dlnotes.torch_models import models``.
 
 The three networks are flat ``nn.Sequential``s whose modules come one for one in the order
 of the layer specs in :mod:`dlnotes.shapes` (``lenet5_spec``, ``alexnet_spec``,
@@ -32,7 +32,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .validation import check_positive_int
+from ..validation import check_positive_int
+
+__all__ = ["lenet5", "alexnet", "vgg16", "ResidualBlock", "residual_block", "InceptionModule",
+           "inception_module", "trace_shapes"]
 
 
 def lenet5(in_channels: int = 1, num_classes: int = 10, *, device=None,

@@ -1,7 +1,7 @@
 """A variational autoencoder in PyTorch, trained deterministically on the CPU.
 
 Chapter: 05-generative-models/03-autoencoders-and-vaes. This module imports torch, so
-``import dlnotes`` does not load it; import it as ``from dlnotes import vae``.
+``import dlnotes`` does not load it; import it as ``from dlnotes.torch_models import vae``.
 
 Shapes: data ``x: (N, D)`` (one flattened image per row), latent codes ``z: (N, K)``.
 
@@ -11,7 +11,7 @@ Shapes: data ``x: (N, D)`` (one flattened image per row), latent codes ``z: (N, 
   deviation ``sigma``), and the prior p(z) = N(0, I).
 * :func:`reparameterize` is z = mu + exp(logvar / 2) * eps with eps ~ N(0, I).
 * :func:`negative_elbo` is the loss: -log p(x | z) + KL(q(z | x) || N(0, I)) per example,
-  the KL in closed form (the formula of :func:`dlnotes.generative.gaussian_kl`).
+  the KL in closed form (the formula of :func:`dlnotes.variational.gaussian_kl`).
 * :func:`train_vae` fits a VAE with Adam, reproducibly: float64 on the CPU, one seed.
 * :func:`lines_8x8` draws the chapter's toy images: straight lines on an 8 x 8 grid.
 
@@ -26,7 +26,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .validation import as_float_array, check_positive_int
+from ..validation import as_float_array, check_positive_int
+from .training import fit_adam
+
+__all__ = ["LIKELIHOODS", "VAEOutput", "VAE", "reparameterize", "LossParts", "negative_elbo",
+           "TrainedVAE", "train_vae", "lines_8x8"]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -122,7 +126,8 @@ def negative_elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor) -> LossParts:
     KL = 1/2 sum_k [mu_k^2 + exp(logvar_k) - 1 - logvar_k].
     """
     if not isinstance(model, VAE):
-        raise TypeError(f"model must be a dlnotes.vae.VAE; got {type(model).__name__}")
+        raise TypeError(f"model must be a dlnotes.torch_models.vae.VAE; "
+                        f"got {type(model).__name__}")
     mu, logvar, _, out = model(x, eps)
     if model.likelihood == "bernoulli":
         if not bool(((x == 0) | (x == 1)).all()):
@@ -141,11 +146,13 @@ class TrainedVAE(NamedTuple):
     history: np.ndarray  # (epochs,) mean -ELBO over each epoch's mini-batches
 
 
-def train_vae(x, n_latent: int = 2, n_hidden: int = 64, likelihood: str = "bernoulli",
+def train_vae(x, *, n_latent: int = 2, n_hidden: int = 64, likelihood: str = "bernoulli",
               sigma: float = 1.0, epochs: int = 30, batch_size: int = 64, lr: float = 3e-3,
               seed: int = 0) -> TrainedVAE:
     """Fit a :class:`VAE` to the rows of x with Adam (torch's defaults, betas (0.9, 0.999),
-    eps 1e-8) on the mean -ELBO of mini-batches; the same seed gives the same model bit for bit.
+    eps 1e-8; :func:`dlnotes.torch_models.training.fit_adam`) on the mean -ELBO of
+    mini-batches; the same seed gives the same model bit for bit. Every argument after x is
+    keyword-only.
 
     x: (N, D) NumPy array (binary for "bernoulli"); n_latent, n_hidden, likelihood, sigma: as
     in :class:`VAE`; mini-batches of ``batch_size`` rows (the last one may be smaller), one eps
@@ -168,23 +175,18 @@ def train_vae(x, n_latent: int = 2, n_hidden: int = 64, likelihood: str = "berno
     model = VAE(D, n_hidden, n_latent, likelihood, sigma, dtype=torch.float64)
     gen = torch.Generator(device=cpu).manual_seed(int(seed))
     data = torch.tensor(x, dtype=torch.float64, device=cpu)
-    params = list(model.parameters())
-    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
-    step = 0
-    history = np.empty(epochs)
-    for epoch in range(epochs):
-        order = torch.randperm(N, generator=gen, device=cpu)
-        total = 0.0
-        for start in range(0, N, batch_size):
-            batch = data[order[start:start + batch_size]]  # (B, D)
-            eps = torch.randn(batch.shape[0], model.n_latent, generator=gen,
-                              dtype=torch.float64, device=cpu)
-            loss = negative_elbo(model, batch, eps).loss.mean()
-            grads = torch.autograd.grad(loss, params)
-            step += 1
-            _adam_step(params, grads, moments, lr, step)
-            total += loss.item() * batch.shape[0]
-        history[epoch] = total / N
+
+    def batch_loss(idx):
+        batch = data[idx]  # (B, D)
+        eps = torch.randn(batch.shape[0], model.n_latent, generator=gen, dtype=torch.float64,
+                          device=cpu)
+        return negative_elbo(model, batch, eps).loss.mean()
+
+    def shuffle():
+        return torch.randperm(N, generator=gen, device=cpu)
+
+    history = np.array(fit_adam(model, batch_loss, N, epochs=epochs, batch_size=batch_size,
+                                lr=lr, shuffle=shuffle))
     return TrainedVAE(model.eval(), history)
 
 
@@ -192,22 +194,6 @@ def _check_positive_number(value, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (
             math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-
-
-def _adam_step(params, grads, moments, lr: float, step: int,
-               betas: tuple = (0.9, 0.999), eps: float = 1e-8) -> None:
-    """One Adam update in place, operation for operation as ``torch.optim.Adam`` (defaults).
-
-    Written out because constructing a ``torch.optim`` optimizer imports ``torch._dynamo``,
-    seconds of start-up for a model that trains in one.
-    """
-    b1, b2 = betas
-    with torch.no_grad():
-        for p, g, (m, v) in zip(params, grads, moments):
-            m.lerp_(g, 1 - b1)                    # m = b1 m + (1 - b1) g
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / math.sqrt(1 - b2 ** step)).add_(eps)
-            p.addcdiv_(m, denom, value=-lr / (1 - b1 ** step))
 
 
 def lines_8x8(n: int, rng: np.random.Generator, half_width: float = 0.5
