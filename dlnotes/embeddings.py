@@ -1,6 +1,7 @@
 """Count-based word vectors: co-occurrence counts, PPMI, truncated SVD, cosine similarity.
 
-Chapter: 04-language/01-representing-words. The distributional recipe in four steps:
+Chapter: 04-language/01-representing-words. The distributional recipe in four steps, then
+analogies:
 
 1. :func:`cooccurrence_matrix` counts, for every pair of words (a, b), how often b occurs
    within ``window`` tokens of a, giving a symmetric (V, V) matrix ``C``;
@@ -9,7 +10,9 @@ Chapter: 04-language/01-representing-words. The distributional recipe in four st
 3. :func:`svd_embeddings` keeps the top ``dim`` singular directions: ``E = U_k S_k``, one
    dense (dim,) vector per word instead of a sparse (V,) row;
 4. :func:`cosine_similarity` compares two vectors by angle, and :func:`nearest` lists the
-   words whose vectors point in the most similar directions.
+   words whose vectors point in the most similar directions;
+5. :func:`analogy` answers a : b :: c : ? with the word nearest to b - a + c (used again by
+   04-language/02-word2vec).
 
 Words are rows: ``counts: (V, V)``, ``vectors: (V, D)``; ``vocab[i]`` names row i. The
 vocabulary is always sorted, so the same corpus gives the same matrix in the same order.
@@ -202,3 +205,33 @@ def nearest(query, vectors, vocab, k: int, exclude=()) -> list[tuple[str, float]
     sims = cosine_similarity(np.broadcast_to(q, (candidates.size, D)), vectors[candidates])
     order = np.argsort(-sims, kind="stable")[:k]
     return [(vocab[candidates[i]], float(sims[i])) for i in order]
+
+
+def analogy(a: str, b: str, c: str, vectors, vocab, k: int = 1) -> list[tuple[str, float]]:
+    """Solve the analogy a : b :: c : ? by vector offsets ("man : king :: woman : ?").
+
+    a, b, c: three words of ``vocab``;  vectors: (V, D), row i for vocab[i];  vocab: V
+    distinct words;  k >= 1. The query is the offset from a to b added to c,
+
+        q = vectors[b] - vectors[a] + vectors[c]                        (D,)
+
+    and the answer is the k words with the largest cos(q, vectors[w]), never one of a, b, c
+    (without that rule the answer is very often b itself). Returns [(word, cosine), ...]
+    sorted by decreasing cosine, as :func:`nearest`. The rows are used as given: pass
+    unit-length rows for the usual recipe (Mikolov et al., 2013, "3CosAdd"), in which every
+    word weighs the same in the offset.
+    """
+    vectors = as_float_array(vectors, "vectors", ndim=2, shape_hint="(V, D)")
+    if not isinstance(vocab, (list, tuple)) or not all(isinstance(w, str) for w in vocab):
+        raise TypeError("vocab must be a list of str")
+    if len(vocab) != vectors.shape[0]:
+        raise ValueError(f"vocab has {len(vocab)} words but vectors has {vectors.shape[0]} rows")
+    index = {w: i for i, w in enumerate(vocab)}
+    for name, w in (("a", a), ("b", b), ("c", c)):
+        if not isinstance(w, str):
+            raise TypeError(f"{name} must be a word (str); got {type(w).__name__}")
+        if w not in index:
+            raise ValueError(f"unknown word {w!r}: it is not in the vocabulary of "
+                             f"{len(vocab)} words")
+    query = vectors[index[b]] - vectors[index[a]] + vectors[index[c]]    # (D,)
+    return nearest(query, vectors, vocab, k, exclude=(a, b, c))

@@ -25,8 +25,13 @@ def assert_identity(lhs, rhs, name: str) -> Identity:
     """Assert that ``lhs == rhs`` holds identically (expressions, numbers or matrices).
 
     The difference is simplified, then (if needed) rewritten in exponentials and simplified
-    again; if it is still not zero, ``Expr.equals`` gets a last look. Anything short of a
-    proof of zero fails.
+    again; if it is still not zero, ``Expr.equals(0)`` gets a last look, and only its answer
+    ``True`` passes. ``equals`` answers ``True`` only through symbolic steps (simplification,
+    a zero factor, a surd that solves its own equation, a minimal polynomial for algebraic
+    numbers); it evaluates numerically at random points only to answer ``False``, and
+    otherwise answers ``None``. So ``False`` and ``None`` fail, and a difference that is merely
+    numerically tiny, such as ``exp(pi*sqrt(163)) - 640320**3 - 744`` (about -7.5e-13),
+    fails too: anything short of a symbolic proof of zero fails.
     """
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):

@@ -1,6 +1,7 @@
 """dlnotes.embeddings: cosine similarity against torch (vectors, rows, batch 1, extreme scales),
 co-occurrence counts against a brute-force count, PPMI against its definition, SVD embeddings
-(reconstruction at full rank, agreement with torch.linalg.svd), nearest neighbours, bad input."""
+(reconstruction at full rank, agreement with torch.linalg.svd), nearest neighbours, analogies
+(against a brute-force search, and their argument order), bad input."""
 import itertools
 
 import numpy as np
@@ -8,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlnotes.embeddings import cooccurrence_matrix, cosine_similarity, nearest, ppmi, svd_embeddings
+from dlnotes.embeddings import (analogy, cooccurrence_matrix, cosine_similarity, nearest, ppmi,
+                                svd_embeddings)
 from dlnotes.verify import check_values, to_numpy, to_torch
 
 TINY = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat"], ["a", "cat"], ["dog"]]
@@ -249,3 +251,76 @@ def test_nearest_bad_input():
     zero_row[2] = 0
     with pytest.raises(ValueError, match="'car' is zero"):
         nearest("apple", zero_row, VOCAB, 1)
+
+
+# ---------------------------------------------------------------- analogies
+def brute_force_analogy(a, b, c, vectors, vocab, k):
+    # every word outside {a, b, c}, scored one at a time by the textbook cosine
+    row = {w: np.asarray(vectors[i], dtype=float) for i, w in enumerate(vocab)}
+    q = row[b] - row[a] + row[c]
+    scored = [(w, float(q @ row[w] / (np.sqrt(q @ q) * np.sqrt(row[w] @ row[w]))))
+              for w in vocab if w not in (a, b, c)]
+    scored.sort(key=lambda ws: -ws[1])                   # stable: ties keep vocab order
+    return scored[:k]
+
+
+GENDER_VOCAB = ["king", "man", "queen", "woman", "apple", "prince", "princess"]
+GENDER_VECS = np.array([[1.0, 1.0, 0.0],     # king:  royal, male
+                        [0.0, 1.0, 0.0],     # man
+                        [1.0, -1.0, 0.0],    # queen: royal, female
+                        [0.0, -1.0, 0.0],    # woman
+                        [0.0, 0.0, 1.0],     # apple
+                        [0.9, 1.0, 0.3],     # prince
+                        [0.9, -1.0, 0.3]])   # princess
+
+
+def test_analogy_argument_order_is_a_to_b_as_c_to_what():
+    # man : king :: woman : ?  asks for b - a + c = king - man + woman = queen
+    assert analogy("man", "king", "woman", GENDER_VECS, GENDER_VOCAB)[0][0] == "queen"
+    # king : man :: queen : ?  is the same relation read the other way
+    assert analogy("king", "man", "queen", GENDER_VECS, GENDER_VOCAB)[0][0] == "woman"
+    # man : woman :: prince : ?
+    assert analogy("man", "woman", "prince", GENDER_VECS, GENDER_VOCAB)[0][0] == "princess"
+    got = analogy("man", "king", "woman", GENDER_VECS, GENDER_VOCAB, k=4)
+    assert len(got) == 4 and not {"man", "king", "woman"} & {w for w, _ in got}
+
+
+@pytest.mark.parametrize("k", [1, 3, 17])
+def test_analogy_matches_brute_force(rng, k):
+    vocab = [f"w{i}" for i in range(20)]
+    vectors = rng.standard_normal((20, 6))
+    for _ in range(10):
+        a, b, c = (vocab[i] for i in rng.choice(20, size=3, replace=False))
+        got = analogy(a, b, c, vectors, vocab, k=k)
+        expected = brute_force_analogy(a, b, c, vectors, vocab, k)
+        assert [w for w, _ in got] == [w for w, _ in expected]
+        np.testing.assert_allclose([s for _, s in got], [s for _, s in expected],
+                                   rtol=1e-12, atol=1e-15)
+
+
+def test_analogy_uses_rows_as_given():
+    # scaling one row changes the offset, so unit rows and raw rows can disagree
+    vecs = GENDER_VECS.copy()
+    vecs[GENDER_VOCAB.index("woman")] *= 10.0
+    q = vecs[0] - vecs[1] + vecs[3]
+    expected = nearest(q, vecs, GENDER_VOCAB, 2, exclude=("man", "king", "woman"))
+    assert analogy("man", "king", "woman", vecs, GENDER_VOCAB, k=2) == expected
+
+
+def test_analogy_bad_input():
+    with pytest.raises(ValueError, match="unknown word 'duke'"):
+        analogy("man", "duke", "woman", GENDER_VECS, GENDER_VOCAB)
+    with pytest.raises(TypeError, match="c must be a word"):
+        analogy("man", "king", 3, GENDER_VECS, GENDER_VOCAB)
+    with pytest.raises(ValueError, match="vocab has 6 words"):
+        analogy("man", "king", "woman", GENDER_VECS, GENDER_VOCAB[:6])
+    with pytest.raises(TypeError, match="vocab must be a list of str"):
+        analogy("man", "king", "woman", GENDER_VECS, "king man")
+    with pytest.raises(ValueError, match="k must be"):
+        analogy("man", "king", "woman", GENDER_VECS, GENDER_VOCAB, k=0)
+    with pytest.raises(ValueError, match="only 4 words"):
+        analogy("man", "king", "woman", GENDER_VECS, GENDER_VOCAB, k=5)
+    with pytest.raises(ValueError, match="query vector is zero"):   # b - a + c = 0
+        analogy("p", "q", "r", np.array([[1.0, 1], [1, 0], [0, 1], [1, 2]]), ["p", "q", "r", "s"])
+    with pytest.raises(ValueError, match=r"\(V, D\)"):
+        analogy("man", "king", "woman", np.ones(7), GENDER_VOCAB)
