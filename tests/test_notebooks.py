@@ -142,6 +142,11 @@ def test_display_maths_stands_in_its_own_paragraph(nb):
         inside = False
         for j, line in enumerate(lines):
             text = line.strip()
+            if inside and not text.startswith("$$") and text.endswith("$$"):
+                inside = False               # a display closed at the end of its last line
+                assert j == len(lines) - 1 or not lines[j + 1].strip(), (
+                    f"cell {i}, line {j + 1}: put a blank line after the `$$` display")
+                continue
             if not text.startswith("$$"):
                 continue
             one_line = len(text) > 4 and text.endswith("$$")
