@@ -157,3 +157,13 @@ def test_torch_recurrent_refuses_unknown_kinds_and_wrong_arity(rng):
     x, h = torch.zeros(2, 1, 3, dtype=torch.float64), torch.zeros(1, 2, dtype=torch.float64)
     with pytest.raises(TypeError, match="LSTM reference takes"):
         torch_recurrent("lstm")(x, h, h)
+
+
+def test_long_verdicts_wrap_before_the_tolerance(rng):
+    a = rng.standard_normal(2)
+    short = str(check_values("x", a, to_torch(a)))
+    assert "\n" not in short and short.endswith("atol=1e-12)")
+    long = str(check_values("a rather long name for a comparison of values", a, to_torch(a)))
+    first, second = long.split("\n")
+    assert first.endswith("match torch") and second == "    (float64, rtol=1e-10, atol=1e-12)"
+    assert max(map(len, long.split("\n"))) <= 85
