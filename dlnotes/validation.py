@@ -103,3 +103,136 @@ def pair(value, name: str, minimum: int) -> tuple[int, int]:
         kind = "positive" if minimum == 1 else f">= {minimum}"
         raise ValueError(f"{name} must be {kind}; got {value!r}")
     return int(items[0]), int(items[1])
+
+
+# --- The package's boundary discipline (one place for every module) -----------------------
+#
+# * A backward checks that its cache is the exact NamedTuple type its own forward returns
+#   (``check_cache``): each forward has its own cache type, even when two hold the same
+#   fields, so a tanh cache handed to ``sigmoid_backward`` is refused instead of giving a
+#   wrong gradient.
+# * No forward returns an array that its cache also keeps: the cache holds its own copy, so
+#   ``out *= 2`` by the caller cannot change a later backward.
+# * Scalars go through ``as_int`` / ``as_float`` / ``as_probability`` (NumPy scalars
+#   accepted, bools, strings, complex and NaN refused, messages name the argument).
+# * Norms and dot products of possibly huge vectors are computed after rescaling
+#   (``safe_norm``), so 1e200-sized inputs neither overflow nor underflow.
+# * Probability vectors are checked with a tolerance that follows their dtype
+#   (``sum_tolerance``): float32 softmax rows are valid distributions.
+
+
+def check_cache(cache, expected: type, where: str):
+    """Return ``cache`` if it is exactly an ``expected`` (the type ``where``'s forward returns).
+
+    ``where`` names the backward, e.g. ``"maxpool2d_backward"``; the message names both
+    types: ``"maxpool2d_backward got an AvgPool2dCache; it needs the MaxPool2dCache ..."``.
+    """
+    if type(cache) is not expected:
+        got = type(cache).__name__
+        article = "an" if got[:1].lower() in "aeiou" else "a"
+        raise TypeError(f"{where} got {article} {got}; it needs the {expected.__name__} "
+                        "that its own forward returns")
+    return cache
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def as_int(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A Python int from an int or NumPy integer; bools, floats and strings are refused."""
+    if not _is_integer(value):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}; got {value}")
+    return value
+
+
+def as_float(value, name: str, *, positive: bool = False, nonnegative: bool = False,
+             finite: bool = True, maximum: float | None = None) -> float:
+    """A Python float from a real number (NumPy scalars and 0-d arrays included).
+
+    Refused with ``TypeError``: bools, strings, complex numbers, arrays of more than one
+    value. Refused with ``ValueError``: NaN, infinities (unless ``finite=False``), values
+    that break ``positive`` (> 0), ``nonnegative`` (>= 0) or ``maximum``.
+    """
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    arr = np.asarray(value)
+    if arr.ndim != 0 or not (np.issubdtype(arr.dtype, np.integer)
+                             or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    value = float(arr)
+    if np.isnan(value) or (finite and np.isinf(value)):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be > 0; got {value!r}")
+    if nonnegative and not value >= 0:
+        raise ValueError(f"{name} must be >= 0; got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}; got {value!r}")
+    return value
+
+
+def as_probability(value, name: str, *, open_low: bool = False, open_high: bool = False) -> float:
+    """A float in [0, 1] (``open_low``/``open_high`` exclude an end point)."""
+    p = as_float(value, name)
+    low_ok = p > 0 if open_low else p >= 0
+    high_ok = p < 1 if open_high else p <= 1
+    if not (low_ok and high_ok):
+        interval = f"{'(' if open_low else '['}0, 1{')' if open_high else ']'}"
+        raise ValueError(f"{name} must lie in {interval}; got {p!r}")
+    return p
+
+
+def sum_tolerance(dtype, n: int) -> float:
+    """How far from 1 the sum of ``n`` probabilities of ``dtype`` may honestly be.
+
+    1e-9 for float64 (as before), and about ``64 n eps`` for lower precision: a float32
+    softmax row of 10 classes sums to 1 within ~1e-6, which must count as a distribution.
+    """
+    eps = np.finfo(dtype).eps if np.issubdtype(np.dtype(dtype), np.floating) else 0.0
+    return max(1e-9, 64 * max(int(n), 1) * float(eps))
+
+
+def check_distribution(p: np.ndarray, name: str, axis: int = -1) -> np.ndarray:
+    """Refuse a float array that is not a probability distribution along ``axis``.
+
+    Entries must lie in [0, 1] (NaN refused) and sum to 1 within ``sum_tolerance``.
+    """
+    check_in_closed_unit_interval(p, name)
+    if p.size:
+        n = p.shape[axis]
+        total = p.sum(axis=axis, dtype=np.float64)
+        worst = float(np.max(np.abs(total - 1)))
+        if worst > sum_tolerance(p.dtype, n):
+            raise ValueError(f"{name} must sum to 1 along axis {axis}; a sum is off by "
+                             f"{worst:.3g}")
+    return p
+
+
+def safe_norm(x, axis=None, keepdims: bool = False) -> np.ndarray:
+    """The Euclidean norm, computed after dividing by the largest |entry| (no overflow).
+
+    ``np.sqrt(np.sum(x ** 2))`` is 0 or inf for entries near 1e-200 or 1e200; scaling first
+    keeps every intermediate near 1. NaN propagates, as in ``torch.linalg.vector_norm``.
+    """
+    x = np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
+    scale = np.max(np.abs(x), axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim)
+    safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    norm = safe * np.sqrt(np.sum((x / safe) ** 2, axis=axis, keepdims=True))
+    norm = np.where(np.isinf(scale), np.inf, norm)   # an infinite entry: the norm is inf
+    return norm if keepdims else np.squeeze(norm, axis=axis) if axis is not None \
+        else norm.reshape(())
+
+
+def unit(x, axis=-1) -> tuple[np.ndarray, np.ndarray]:
+    """``(x / |x|, |x|)`` along ``axis`` with an overflow-safe norm; zero vectors stay 0."""
+    x = np.asarray(x)
+    norm = safe_norm(x, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        direction = np.where(norm > 0, x / np.where(norm > 0, norm, 1), 0.0)
+    return direction, np.squeeze(norm, axis=axis)
