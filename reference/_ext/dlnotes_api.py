@@ -210,7 +210,39 @@ def _ancestors(node):
         node = node.parent
 
 
+# --- links from the API pages to the chapters ----------------------------------------------
+# Module docstrings say where their material is taught, as "Chapter: 03-sequence-models/
+# 04-attention" (or "Chapters: 02-convolutional-networks/01-convolution (...), 02-pooling-and-
+# backprop"). On the API page each such name becomes a link to the chapter; a name that is
+# not a chapter of the book stays plain text.
+CHAPTER_PATH = re.compile(r"(?<![\w/`])((?:\d\d-[a-z-]+|appendix)/)?(\d\d-[a-z0-9-]+)(?![\w/`])")
+CHAPTERS_LINE = re.compile(r"\bChapters?:")
+
+
+def link_chapters_in_docstring(app, what, name, obj, options, lines) -> None:
+    srcdir = Path(app.srcdir)
+    text = "\n".join(lines)
+    start = CHAPTERS_LINE.search(text)
+    if not start:
+        return
+    # The paragraph after "Chapter(s):" (up to a blank line) names the chapters.
+    end = text.find("\n\n", start.end())
+    end = len(text) if end < 0 else end
+    part = None
+
+    def link(m):
+        nonlocal part
+        part = m.group(1)[:-1] if m.group(1) else part
+        if part and (srcdir / "chapters" / part / f"{m.group(2)}.ipynb").is_file():
+            return f":doc:`/chapters/{part}/{m.group(2)}`"
+        return m.group(0)
+
+    paragraph = CHAPTER_PATH.sub(link, text[start.end():end])
+    lines[:] = (text[:start.end()] + paragraph + text[end:]).split("\n")
+
+
 def setup(app):
     app.connect("builder-inited", write_pages)
+    app.connect("autodoc-process-docstring", link_chapters_in_docstring, priority=400)
     app.connect("doctree-read", link_chapter_code)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

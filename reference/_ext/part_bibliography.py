@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections import Counter
+from pathlib import Path
 
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.plain import Style as PlainStyle
@@ -28,17 +28,26 @@ class AuthorYearLabels(BaseLabelStyle):
     """List labels in the same author-year form as the in-text citations ("Cox, 1958").
 
     One author: "Cox, 1958"; two: "Kingma and Ba, 2015"; more: "Vaswani et al., 2017".
-    Works that would share a label get a letter after the year ("He et al., 2016a").
+    Works that would share a label anywhere in the bibliography (not only in one part's
+    list) get a letter after the year, in the order of their keys ("van den Oord et al.,
+    2016a"), so that the same label never names two works on the site.
     """
 
+    shared: dict[str, str] = {}   # key -> letter, for the keys whose plain label is shared
+
+    @classmethod
+    def learn(cls, entries) -> None:
+        """Record which works share a plain label, over every entry of the .bib files."""
+        by_label: dict[str, list[str]] = {}
+        for entry in entries:
+            by_label.setdefault(cls._label(entry), []).append(entry.key)
+        cls.shared = {key: "abcdefghijklmnopqrstuvwxyz"[i]
+                      for keys in by_label.values() if len(keys) > 1
+                      for i, key in enumerate(sorted(keys))}
+
     def format_labels(self, sorted_entries):
-        labels = [self._label(entry) for entry in sorted_entries]
-        repeated, seen = Counter(labels), Counter()
-        for label in labels:
-            if repeated[label] > 1:
-                seen[label] += 1
-                label += "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
-            yield label
+        for entry in sorted_entries:
+            yield self._label(entry) + self.shared.get(entry.key, "")
 
     @staticmethod
     def _label(entry) -> str:
@@ -105,6 +114,15 @@ def _always_reread(app, env, added, changed, removed):
     return [d for d in env.found_docs if posixpath.basename(d) == "references"]
 
 
+def _learn_labels(app, config) -> None:
+    from pybtex.database import parse_file
+
+    entries = []
+    for name in getattr(config, "bibtex_bibfiles", []) or []:
+        entries += parse_file(str(Path(app.srcdir) / name)).entries.values()
+    AuthorYearLabels.learn(entries)
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "author_year_labels", AuthorYearStyle,
                     force=True)
@@ -112,4 +130,5 @@ def setup(app):
     app.add_domain(PartBibtexDomain, override=True)
     app.add_directive("part-bibliography", PartBibliography)
     app.connect("env-get-outdated", _always_reread)
+    app.connect("config-inited", _learn_labels)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
