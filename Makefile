@@ -11,7 +11,13 @@
 #   make execute   re-execute every notebook in place (or one: make execute NB=path.ipynb)
 #   make bench     time dlnotes kernels against torch, and the course's build and validation
 #                  (BENCH_ARGS=--publish updates reference/bench/, shown on the book's page)
-#   make lock      regenerate requirements.lock from requirements.in
+#   make lock      regenerate requirements.lock (and environment.yml) from requirements.in
+#   make lint      ruff on dlnotes/, tests/, tools/ and reference/_ext/ (pyproject.toml)
+#   make pdf       the book as one PDF, _build/pdf/deep-learning-verified.pdf (XeLaTeX;
+#                  installs Debian's TeX Live packages when missing and running as root)
+#   make pdf-check the PDF's smoke test: it exists, has every chapter, no LaTeX errors
+#   make test-python-versions  dlnotes with NumPy only on Python 3.11, 3.12 and 3.13: a venv
+#                  each under _build/, the NumPy-only tests (pytest --numpy-only)
 #   make clean     remove _build
 
 PYTHON ?= python3.11
@@ -28,11 +34,13 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYTHONHASHSEED := 0
 
 .PHONY: bench book test unit nbval book-strict lab execute lock clean course-check serve site-test \
-        chromium actionlint
+        chromium actionlint lint pdf pdf-check tex test-python-versions
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@# The distribution was called "dlnotes" before it became "dlnotes-course".
+	@$(PY) -m pip uninstall --quiet --yes dlnotes >/dev/null 2>&1 || true
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@# Build matplotlib's font cache now, not inside a notebook (it would print to stderr).
 	$(PY) -c "import matplotlib.pyplot"
@@ -95,6 +103,49 @@ actionlint: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint .github/workflows/*.yml
 	$(PY) tools/check_workflows.py .github/workflows/*.yml
 
+# ruff, configured in pyproject.toml ([tool.ruff]); .pre-commit-config.yaml runs the same.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check dlnotes tests tools reference/_ext
+
+# The PDF: Jupyter Book's LaTeX builder, XeLaTeX through latexmk (see `latex:` in _config.yml).
+# A separate output folder (_build/pdf) keeps it apart from the website's build.
+PDF := _build/pdf/deep-learning-verified.pdf
+pdf: $(STAMP) tex
+	rm -rf _build/pdf/_build/latex
+	$(VENV)/bin/jupyter-book build . --builder pdflatex --path-output _build/pdf
+	cp _build/pdf/_build/latex/book.pdf $(PDF)
+	@echo "wrote $(PDF)"
+
+pdf-check:
+	@test -f $(PDF) || $(MAKE) --no-print-directory pdf
+	$(PY) tools/check_pdf.py $(PDF) _build/pdf/_build/latex/book.log
+
+# Debian's TeX Live for `make pdf`: XeLaTeX, latexmk, xindy, the LaTeX packages of Sphinx and
+# jupyterbook-latex, xeCJK and fonts for Chinese text and emoji, and poppler (pdf-check).
+TEX_PACKAGES := latexmk texlive-xetex texlive-latex-recommended texlive-latex-extra \
+        texlive-fonts-recommended tex-gyre texlive-lang-cjk texlive-lang-chinese xindy \
+        fonts-freefont-otf fonts-wqy-microhei fonts-symbola poppler-utils
+tex:
+	@if (for c in xelatex latexmk xindy pdfinfo pdftotext; do command -v $$c || exit 1; done) \
+	     >/dev/null 2>&1 && kpsewhich xeCJK.sty ctexhook.sty pgfplots.sty fncychap.sty >/dev/null 2>&1 \
+	   && fc-list | grep -q "WenQuanYi Micro Hei Mono" && fc-list | grep -q Symbola \
+	   && fc-list | grep -q FreeSerif; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing TeX Live (Debian) for the PDF: $(TEX_PACKAGES)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	       $(TEX_PACKAGES) >/dev/null; }; \
+	else \
+	  echo "The PDF needs Debian's TeX Live. Install it with" >&2; \
+	  echo "  sudo apt-get install --no-install-recommends $(TEX_PACKAGES)" >&2; \
+	  exit 1; \
+	fi
+
+# Not part of `make test`: each venv takes a minute or two to build.
+test-python-versions:
+	tools/test_python_versions.sh
+
 serve:
 	@test -f _build/html/index.html || $(MAKE) --no-print-directory book
 	@echo "serving _build/html on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
@@ -116,6 +167,7 @@ bench: $(STAMP)
 
 lock:
 	PYTHON=$(PYTHON) tools/lock.sh
+	$(PYTHON) tools/write_environment.py
 
 clean:
 	rm -rf _build

@@ -23,7 +23,9 @@ from numbers import Real
 
 import numpy as np
 
-from .validation import check_positive_int
+from .validation import as_int, check_positive_int
+
+__all__ = ["UnionFind", "minimum_spanning_tree", "RunningMedian", "top_k", "bottom_k"]
 
 METHODS = ("kruskal", "prim")
 
@@ -37,8 +39,13 @@ class UnionFind:
         self.size = [1] * n
         self.components = n
 
+    def _node(self, x, name: str) -> int:
+        # Python lists accept -1 (the last node): refuse it and anything not a node 0..n-1.
+        return as_int(x, name, minimum=0, maximum=len(self.parent) - 1)
+
     def find(self, x: int) -> int:
-        """The representative of x's set."""
+        """The representative of x's set; x must be an int node in 0..n-1 (else an error)."""
+        x = self._node(x, "x")
         parent = self.parent
         while parent[x] != x:
             parent[x] = parent[parent[x]]          # halve the path as we walk it
@@ -47,6 +54,7 @@ class UnionFind:
 
     def union(self, x: int, y: int) -> bool:
         """Merge the sets of x and y; False if they were already one set (the edge closes a cycle)."""
+        x, y = self._node(x, "x"), self._node(y, "y")
         rx, ry = self.find(x), self.find(y)
         if rx == ry:
             return False
@@ -59,18 +67,21 @@ class UnionFind:
 
 
 def _check_edges(n: int, edges) -> list[tuple[int, int, float]]:
+    if isinstance(edges, (str, bytes, dict)) or not hasattr(edges, "__iter__"):
+        raise TypeError(f"edges must be an iterable of (u, v, w) triples; got "
+                        f"{type(edges).__name__}")
     checked = []
     for k, edge in enumerate(edges):
         if not isinstance(edge, (tuple, list)) or len(edge) != 3:
-            raise ValueError(f"edge {k} must be a triple (u, v, w); got {edge!r}")
+            raise ValueError(f"edges[{k}] must be a triple (u, v, w); got {edge!r}")
         u, v, w = edge
         for name, x in (("u", u), ("v", v)):
-            if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
-                raise TypeError(f"edge {k}: vertex {name} must be an int; got {x!r}")
+            if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
+                raise TypeError(f"edges[{k}]: vertex {name} must be an int; got {x!r}")
             if not 0 <= x < n:
-                raise ValueError(f"edge {k}: vertex {name}={x} is outside 0..{n - 1}")
-        if isinstance(w, bool) or not isinstance(w, Real) or not math.isfinite(w):
-            raise ValueError(f"edge {k}: weight must be a finite real number; got {w!r}")
+                raise ValueError(f"edges[{k}]: vertex {name}={x} is outside 0..{n - 1}")
+        if isinstance(w, (bool, np.bool_)) or not isinstance(w, Real) or not math.isfinite(w):
+            raise ValueError(f"edges[{k}]: weight must be a finite real number; got {w!r}")
         checked.append((int(u), int(v), float(w)))
     return checked
 
@@ -134,7 +145,7 @@ def _prim(n: int, edges) -> list:
 
 
 def _check_number(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, Real):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, Real):
         raise TypeError(f"{name} must be a real number; got {type(x).__name__}")
     if math.isnan(x):
         raise ValueError(f"{name} is NaN, which has no place in an ordering")
@@ -180,11 +191,13 @@ class RunningMedian:
 
 
 def _check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int; got {type(k).__name__}")
-    if k < 0:
-        raise ValueError(f"k must be >= 0; got {k}")
-    return int(k)
+    return as_int(k, "k", minimum=0)
+
+
+def _check_iterable(iterable) -> None:
+    if isinstance(iterable, (str, bytes)) or not hasattr(iterable, "__iter__"):
+        raise TypeError(f"iterable must be an iterable of real numbers; got "
+                        f"{type(iterable).__name__}")
 
 
 def top_k(iterable, k: int) -> list:
@@ -194,9 +207,10 @@ def top_k(iterable, k: int) -> list:
     newcomer must beat. O(n log k) time, O(k) memory, one pass over the data.
     """
     k = _check_k(k)
+    _check_iterable(iterable)
     heap: list = []
     for i, x in enumerate(iterable):
-        x = _check_number(x, f"item {i}")
+        x = _check_number(x, f"iterable[{i}]")
         if k == 0:
             continue
         if len(heap) < k:
@@ -213,9 +227,10 @@ def bottom_k(iterable, k: int) -> list:
     of the k smallest so far, and a newcomer x enters when x < -heap[0].
     """
     k = _check_k(k)
+    _check_iterable(iterable)
     heap: list = []
     for i, x in enumerate(iterable):
-        x = _check_number(x, f"item {i}")
+        x = _check_number(x, f"iterable[{i}]")
         if k == 0:
             continue
         if len(heap) < k:

@@ -4,12 +4,18 @@ Chapter: 02-convolutional-networks/07-faces-and-style. Each function takes one i
 shape ``(C, H, W)`` (torch's layout without the batch axis) and returns a new array; the random
 ones draw from a ``numpy.random.Generator`` passed in, so a seeded generator gives the same
 augmented images on every machine. Row 0 is the top of the image, as ``plt.imshow`` shows it.
+
+float32 images stay float32. NaN pixels are moved like any other value (as ``torch.flip`` and
+``torch.rot90`` move them); integer arguments accept NumPy integers, numbers must be finite.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float_array, check_positive_int
+from .validation import as_float, as_float_array, as_int, as_probability, check_rng
+
+__all__ = ["mirror", "random_mirror", "crop", "random_crop", "rotate90", "rotate", "colour_shift",
+           "random_augment"]
 
 
 def _check_image(x) -> np.ndarray:
@@ -18,18 +24,6 @@ def _check_image(x) -> np.ndarray:
         raise ValueError(f"x must be a non-empty (C, H, W) image; got shape {arr.shape}")
     return arr
 
-
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-
-
-def _check_number(value, name: str, low: float = -np.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number; got {type(value).__name__}")
-    if not (np.isfinite(value) and value >= low):
-        raise ValueError(f"{name} must be finite and >= {low:g}; got {value!r}")
-    return float(value)
 
 
 def mirror(x) -> np.ndarray:
@@ -43,10 +37,8 @@ def mirror(x) -> np.ndarray:
 def random_mirror(x, rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
     """Mirror ``x`` with probability ``p`` (one uniform draw from ``rng``), else copy it."""
     x = _check_image(x)
-    _check_rng(rng)
-    p = _check_number(p, "p", low=0.0)
-    if p > 1:
-        raise ValueError(f"p must lie in [0, 1]; got {p!r}")
+    check_rng(rng)
+    p = as_probability(p, "p")
     return mirror(x) if rng.uniform() < p else x.copy()
 
 
@@ -54,10 +46,8 @@ def crop(x, top: int, left: int, height: int, width: int) -> np.ndarray:
     """The window x[:, top:top + height, left:left + width], which must fit inside x."""
     x = _check_image(x)
     _, H, W = x.shape
-    h, w = check_positive_int(height, "height"), check_positive_int(width, "width")
-    for v, name in ((top, "top"), (left, "left")):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must be an integer >= 0; got {v!r}")
+    h, w = as_int(height, "height", minimum=1), as_int(width, "width", minimum=1)
+    top, left = as_int(top, "top", minimum=0), as_int(left, "left", minimum=0)
     if top + h > H or left + w > W:
         raise ValueError(f"a {h} x {w} window at (top={top}, left={left}) does not fit in an "
                          f"image of {H} x {W}")
@@ -67,10 +57,12 @@ def crop(x, top: int, left: int, height: int, width: int) -> np.ndarray:
 def random_crop(x, size, rng: np.random.Generator) -> np.ndarray:
     """A window of ``size`` = (h, w) at a uniformly random position.  x: (C, H, W) -> (C, h, w)."""
     x = _check_image(x)
-    _check_rng(rng)
-    if np.shape(size) != (2,):
+    check_rng(rng)
+    if isinstance(size, np.ndarray) and size.ndim == 1:
+        size = tuple(size.tolist())
+    if not isinstance(size, (tuple, list)) or len(size) != 2:
         raise ValueError(f"size must be a pair (h, w); got {size!r}")
-    h, w = check_positive_int(size[0], "h"), check_positive_int(size[1], "w")
+    h, w = as_int(size[0], "size[0] (h)", minimum=1), as_int(size[1], "size[1] (w)", minimum=1)
     _, H, W = x.shape
     if h > H or w > W:
         raise ValueError(f"cannot crop {h} x {w} out of an image of {H} x {W}")
@@ -84,9 +76,8 @@ def rotate90(x, k: int = 1) -> np.ndarray:
     Reference: ``torch.rot90(x, k, dims=(1, 2))``.
     """
     x = _check_image(x)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer number of quarter turns; got {type(k).__name__}")
-    return np.rot90(x, int(k), axes=(1, 2)).copy()
+    k = as_int(k, "k (an integer number of quarter turns)")
+    return np.rot90(x, k, axes=(1, 2)).copy()
 
 
 def rotate(x, angle: float, fill: float = 0.0) -> np.ndarray:
@@ -99,8 +90,8 @@ def rotate(x, angle: float, fill: float = 0.0) -> np.ndarray:
     For square images, 90 degrees reproduces :func:`rotate90` exactly.
     """
     x = _check_image(x)
-    t = np.deg2rad(_check_number(angle, "angle"))
-    fill = _check_number(fill, "fill")
+    t = np.deg2rad(as_float(angle, "angle"))
+    fill = as_float(fill, "fill")
     C, H, W = x.shape
     cy, cx = (H - 1) / 2, (W - 1) / 2
     v, u = np.mgrid[0:H, 0:W]
@@ -121,10 +112,13 @@ def colour_shift(x, rng: np.random.Generator, max_shift: float = 0.1,
     x: (C, H, W)  ->  (C, H, W).
     """
     x = _check_image(x)
-    _check_rng(rng)
-    max_shift = _check_number(max_shift, "max_shift", low=0.0)
-    shift = rng.uniform(-max_shift, max_shift, size=(x.shape[0], 1, 1))
-    out = x + shift
+    check_rng(rng)
+    max_shift = as_float(max_shift, "max_shift", nonnegative=True)
+    if not isinstance(clip, (bool, np.bool_)):
+        raise TypeError(f"clip must be True or False; got {clip!r}")
+    shift = rng.uniform(-max_shift, max_shift, size=(x.shape[0], 1, 1)).astype(x.dtype)
+    with np.errstate(over="ignore"):          # pixels near the float limit may round to inf
+        out = x + shift
     return np.clip(out, 0.0, 1.0) if clip else out
 
 
@@ -136,10 +130,17 @@ def random_augment(x, rng: np.random.Generator, crop_size=None, max_angle: float
     (None keeps the full image). x: (C, H, W)  ->  (C, h, w).
     """
     x = _check_image(x)
-    _check_rng(rng)
-    max_angle = _check_number(max_angle, "max_angle", low=0.0)
+    check_rng(rng)
+    max_angle = as_float(max_angle, "max_angle", nonnegative=True)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite for random_augment (its rotation fills the corners "
+                         "with the mean pixel); found NaN or inf")
     out = random_mirror(x, rng)
-    out = rotate(out, rng.uniform(-max_angle, max_angle), fill=float(out.mean()))
+    with np.errstate(over="ignore"):
+        fill = float(np.mean(out, dtype=np.float64))
+    if not np.isfinite(fill):
+        raise ValueError("x is too large for random_augment: its mean pixel overflows")
+    out = rotate(out, rng.uniform(-max_angle, max_angle), fill=fill)
     if crop_size is not None:
         out = random_crop(out, crop_size, rng)
     return colour_shift(out, rng, max_shift)

@@ -25,7 +25,10 @@ import numpy as np
 
 from .activations import sigmoid
 from .optim import Adam
-from .validation import as_float_array, check_positive_int, check_same_shape
+from .validation import as_float, as_float_array, check_positive_int, check_same_shape
+
+__all__ = ["binary_shapes", "all_binary_vectors", "bernoulli_log_prob", "AutoregressiveModel",
+           "Bernoulli", "FVSBN", "NADE", "fit", "sequential_sample"]
 
 
 def binary_shapes(n: int, size: int, rng: np.random.Generator, noise: float = 0.0) -> np.ndarray:
@@ -41,7 +44,8 @@ def binary_shapes(n: int, size: int, rng: np.random.Generator, noise: float = 0.
     _check_rng(rng)
     if size < 4:
         raise ValueError(f"size must be at least 4 to draw the shapes; got {size}")
-    if isinstance(noise, bool) or not np.isscalar(noise) or not 0.0 <= noise < 0.5:
+    noise = as_float(noise, "noise", nonnegative=True)
+    if not noise < 0.5:
         raise ValueError(f"noise must be a flip probability in [0, 0.5); got {noise!r}")
     imgs = np.zeros((n, size, size))
     for k in range(n):
@@ -86,11 +90,30 @@ def all_binary_vectors(n: int) -> np.ndarray:
 
 def bernoulli_log_prob(x, logits: np.ndarray) -> np.ndarray:
     """sum_i log Bernoulli(x_i; sigmoid(z_i)) = -sum_i softplus((1 - 2 x_i) z_i), stable for
-    any finite logit.  x, logits: (N, n)  ->  (N,)."""
-    x = as_float_array(x, "x", ndim=2, shape_hint="(N, n)")
+    any finite logit.  x: (N, n), every entry exactly 0 or 1;  logits: (N, n)  ->  (N,).
+
+    x is data, so anything but 0 and 1 (0.5, 7, NaN) is refused with a ValueError: the
+    formula would otherwise return a number that is no log-probability. A NaN logit gives a
+    NaN log-probability for its row, as ``binary_cross_entropy_with_logits`` does; a logit of
+    +-inf gives 0 or -inf. float32 in, float32 out.
+    Reference: ``-binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)``.
+    """
+    x = _binary(x, "x")
     logits = as_float_array(logits, "logits", ndim=2, shape_hint="(N, n)")
     check_same_shape(x, logits, "x", "logits")
-    return -np.logaddexp(0.0, (1.0 - 2.0 * x) * logits).sum(axis=1)
+    x = x.astype(np.result_type(x.dtype, logits.dtype), copy=False)
+    with np.errstate(invalid="ignore"):   # a NaN logit: NaN for its row, without a warning
+        return -np.logaddexp(0, (1 - 2 * x) * logits).sum(axis=1)
+
+
+def _binary(x, name: str) -> np.ndarray:
+    """An (N, n) float array of exact 0s and 1s (NaN, 0.5 and 7 are refused)."""
+    x = as_float_array(x, name, ndim=2, shape_hint="(N, n)")
+    ok = (x == 0) | (x == 1)
+    if not np.all(ok):
+        bad = x[~ok].ravel()[0]
+        raise ValueError(f"{name} must be binary (only 0 and 1); found {float(bad)!r}")
+    return x
 
 
 class AutoregressiveModel:
@@ -118,10 +141,7 @@ class AutoregressiveModel:
             raise ValueError(f"x must be (N, n={self.n}); got shape {x.shape}")
         if x.shape[0] == 0:
             raise ValueError("x must hold at least one example; got N = 0")
-        if not np.all((x == 0) | (x == 1)):
-            bad = x[(x != 0) & (x != 1)].ravel()[0]
-            raise ValueError(f"x must be binary (only 0 and 1); found {float(bad)!r}")
-        return x.astype(np.float64)
+        return _binary(x, "x").astype(np.float64)
 
     def logits(self, x) -> np.ndarray:
         """z: (N, n), z[:, i] the logit of p(x_i = 1 | x_<i); x: (N, n) binary."""
@@ -270,6 +290,7 @@ def fit(model: AutoregressiveModel, x, steps: int, lr: float, rng: np.random.Gen
         raise TypeError(f"model must be a Bernoulli, FVSBN or NADE; got {type(model).__name__}")
     x = model._check_x(x)
     steps = check_positive_int(steps, "steps")
+    lr = as_float(lr, "lr", positive=True)
     _check_rng(rng)
     N = x.shape[0]
     if batch_size is not None:
@@ -297,10 +318,14 @@ def sequential_sample(logits_fn, n: int, num: int, rng: np.random.Generator) -> 
     _check_rng(rng)
     u = rng.random((num, n))
     x = np.zeros((num, n))
+    if not callable(logits_fn):
+        raise TypeError(f"logits_fn must be callable; got {type(logits_fn).__name__}")
     for i in range(n):
-        z = np.asarray(logits_fn(x))
+        z = as_float_array(logits_fn(x.copy()), "logits_fn's result")
         if z.shape != (num, n):
             raise ValueError(f"logits_fn must return (num, n) = {(num, n)}; got {z.shape}")
+        if np.isnan(z[:, i]).any():
+            raise ValueError(f"logits_fn returned NaN logits in column {i}")
         x[:, i] = u[:, i] < sigmoid(z[:, i])
     return x
 

@@ -12,7 +12,13 @@ derives the backward pass. Conventions follow ``torch.nn.BatchNorm1d``/``BatchNo
 - evaluation mode normalises with the running statistics and leaves them unchanged.
 
 The functions are pure: the running statistics come in as arguments and the updated ones come
-back as a third result, never written into the caller's arrays.
+back as a third result, never written into the caller's arrays. The cache keeps its own
+copies (changing ``out``, ``x`` or ``gamma`` afterwards does not change the backward), and
+``batchnorm_backward`` accepts only a ``BatchNormCache``. NaN or inf in ``x`` (or in
+``dout``) propagates to the outputs and gradients as in torch; the per-channel arrays
+(gamma, beta and the running statistics) must be finite, and NaN or inf there is refused
+with a ValueError (torch's fused arithmetic turns an infinite gamma into NaN in some rows
+and -inf in others, which no formula of ours should imitate).
 """
 from __future__ import annotations
 
@@ -20,7 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import as_float_array
+from .validation import as_float, as_float_array, as_probability, check_cache
+
+__all__ = ["RunningStats", "BatchNormCache", "batchnorm_forward", "batchnorm_backward"]
 
 
 class RunningStats(NamedTuple):
@@ -65,6 +73,8 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training: bool,
     if x.ndim not in (2, 4):
         raise ValueError(f"x must be (N, C) or (N, C, H, W); got shape {x.shape}")
     N, C = x.shape[:2]
+    if C == 0:
+        raise ValueError(f"x must have at least one channel (axis 1); got shape {x.shape}")
     per_channel = {}
     for name, value in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
                         ("running_var", running_var)):
@@ -72,36 +82,36 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training: bool,
         if arr.shape != (C,):
             raise ValueError(f"{name} must be (C,) = ({C},) to match x {x.shape}; "
                              f"got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite; found NaN or inf")
         per_channel[name] = arr
     if not isinstance(training, (bool, np.bool_)):
         raise TypeError(f"training must be True or False; got {training!r}")
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.floating)) \
-            or not 0 <= momentum <= 1:
-        raise ValueError(f"momentum must be a number in [0, 1]; got {momentum!r}")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not eps > 0:
-        raise ValueError(f"eps must be a positive number; got {eps!r}")
+    momentum = as_probability(momentum, "momentum")
+    eps = as_float(eps, "eps", positive=True)
     if np.any(per_channel["running_var"] < 0):
         raise ValueError("running_var must be non-negative")
     gamma, beta = per_channel["gamma"], per_channel["beta"]
     running_mean, running_var = per_channel["running_mean"], per_channel["running_var"]
 
-    axes, view = _reduce_axes(x.ndim), _channel_view(x.shape)
-    M = x.size // C                     # values per channel
-    if training:
-        if M < 2:
-            raise ValueError(f"training needs more than one value per channel; "
-                             f"got x of shape {x.shape}")
-        mu = x.mean(axis=axes)                          # (C,)
-        var = ((x - mu.reshape(view)) ** 2).mean(axis=axes)   # (C,), biased
-        new_stats = RunningStats((1 - momentum) * running_mean + momentum * mu,
-                                 (1 - momentum) * running_var + momentum * var * M / (M - 1))
-    else:
-        mu, var = running_mean, running_var
-        new_stats = RunningStats(running_mean.copy(), running_var.copy())
-    inv_std = 1.0 / np.sqrt(var + eps)                  # (C,)
-    x_hat = (x - mu.reshape(view)) * inv_std.reshape(view)
-    out = gamma.reshape(view) * x_hat + beta.reshape(view)
-    return out, BatchNormCache(x_hat, inv_std, gamma, bool(training)), new_stats
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # as torch: inf/NaN
+        axes, view = _reduce_axes(x.ndim), _channel_view(x.shape)
+        M = x.size // C                     # values per channel
+        if training:
+            if M < 2:
+                raise ValueError(f"training needs more than one value per channel; "
+                                 f"got x of shape {x.shape}")
+            mu = x.mean(axis=axes)                          # (C,)
+            var = ((x - mu.reshape(view)) ** 2).mean(axis=axes)   # (C,), biased
+            new_stats = RunningStats((1 - momentum) * running_mean + momentum * mu,
+                                     (1 - momentum) * running_var + momentum * var * M / (M - 1))
+        else:
+            mu, var = running_mean, running_var
+            new_stats = RunningStats(running_mean.copy(), running_var.copy())
+        inv_std = 1.0 / np.sqrt(var + eps)                  # (C,)
+        x_hat = (x - mu.reshape(view)) * inv_std.reshape(view)
+        out = gamma.reshape(view) * x_hat + beta.reshape(view)
+    return out, BatchNormCache(x_hat, inv_std, gamma.copy(), bool(training)), new_stats
 
 
 def batchnorm_backward(dout, cache: BatchNormCache
@@ -115,17 +125,18 @@ def batchnorm_backward(dout, cache: BatchNormCache
     because mu and var depend on x; in evaluation mode dx = gamma dout / sigma.
     The running statistics get no gradient (torch treats them as buffers).
     """
-    x_hat, inv_std, gamma, training = cache
+    x_hat, inv_std, gamma, training = check_cache(cache, BatchNormCache, "batchnorm_backward")
     dout = as_float_array(dout, "dout")
     if dout.shape != x_hat.shape:
         raise ValueError(f"dout must have the forward input's shape {x_hat.shape}; "
                          f"got {dout.shape}")
     axes, view = _reduce_axes(dout.ndim), _channel_view(dout.shape)
     M = dout.size // dout.shape[1]
-    dbeta = dout.sum(axis=axes)                         # (C,)
-    dgamma = (dout * x_hat).sum(axis=axes)              # (C,)
-    scale = (gamma * inv_std).reshape(view)
-    if not training:
-        return dout * scale, dgamma, dbeta
-    dx = scale / M * (M * dout - dbeta.reshape(view) - x_hat * dgamma.reshape(view))
+    with np.errstate(over="ignore", invalid="ignore"):     # inf/NaN propagate, as in torch
+        dbeta = dout.sum(axis=axes)                         # (C,)
+        dgamma = (dout * x_hat).sum(axis=axes)              # (C,)
+        scale = (gamma * inv_std).reshape(view)
+        if not training:
+            return dout * scale, dgamma, dbeta
+        dx = scale / M * (M * dout - dbeta.reshape(view) - x_hat * dgamma.reshape(view))
     return dx, dgamma, dbeta

@@ -42,6 +42,10 @@ import re
 from collections import Counter
 from typing import Iterable, Sequence
 
+import numpy as np
+
+from .validation import as_int
+
 __all__ = ["PRETOKENIZE_PATTERN", "pretokenize", "BPETokenizer"]
 
 PRETOKENIZE_PATTERN = (r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+"
@@ -115,7 +119,11 @@ class BPETokenizer:
     def _check_specials(special_tokens) -> tuple[str, ...]:
         if isinstance(special_tokens, str):
             raise TypeError("special_tokens must be a sequence of str, not a single str")
-        specials = tuple(special_tokens)
+        try:
+            specials = tuple(special_tokens)
+        except TypeError:
+            raise TypeError("special_tokens must be a sequence of str; got "
+                            f"{type(special_tokens).__name__}") from None
         for tok in specials:
             _check_text(tok, "each special token")
             if not tok:
@@ -128,12 +136,29 @@ class BPETokenizer:
     @classmethod
     def from_merges(cls, merges: Sequence[tuple[int, int]],
                     special_tokens: Sequence[str] = ()) -> "BPETokenizer":
-        """A tokenizer from a list of merges (e.g. ``other.merges[:k]``, a smaller vocabulary)."""
-        merges = [tuple(p) for p in merges]
-        for r, pair in enumerate(merges):
-            if (len(pair) != 2 or not all(isinstance(i, int) and not isinstance(i, bool)
+        """A tokenizer from a list of merges (e.g. ``other.merges[:k]``, a smaller vocabulary).
+
+        Each merge is a pair of ids (Python or NumPy ints, e.g. rows of an int64 array).
+        """
+        if isinstance(merges, (str, bytes)):
+            raise TypeError(f"merges must be a sequence of id pairs; got {type(merges).__name__}")
+        try:
+            raw = list(merges)
+        except TypeError:
+            raise TypeError(f"merges must be a sequence of id pairs; got "
+                            f"{type(merges).__name__}") from None
+        merges = []
+        for r, pair in enumerate(raw):
+            try:
+                pair = tuple(pair)
+            except TypeError:
+                raise TypeError(f"merge {r} must be a pair of ints; got {pair!r}") from None
+            if (len(pair) != 2 or not all(isinstance(i, (int, np.integer))
+                                          and not isinstance(i, (bool, np.bool_))
                                           for i in pair)):
                 raise TypeError(f"merge {r} must be a pair of ints; got {pair!r}")
+            pair = (int(pair[0]), int(pair[1]))
+            merges.append(pair)
             if not all(0 <= i < 256 + r for i in pair):
                 raise ValueError(f"merge {r} = {pair} refers to an id that does not exist yet "
                                  f"(ids below {256 + r} exist before it)")
@@ -152,8 +177,7 @@ class BPETokenizer:
         if not text:
             raise ValueError("text must not be empty: there is nothing to learn merges from")
         specials = self._check_specials(special_tokens)
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
-            raise TypeError(f"vocab_size must be an int; got {type(vocab_size).__name__}")
+        vocab_size = as_int(vocab_size, "vocab_size")
         floor = 256 + len(specials)
         if vocab_size < floor:
             raise ValueError(f"vocab_size must be at least {floor} (256 byte tokens"
@@ -225,20 +249,19 @@ class BPETokenizer:
             seq = list(ids)
         except TypeError:
             raise TypeError(f"ids must be a sequence of ints; got {type(ids).__name__}") from None
-        out = []
-        for k, i in enumerate(seq):
-            if isinstance(i, bool) or not hasattr(i, "__index__"):
-                raise TypeError(f"ids[{k}] must be an int; got {type(i).__name__} {i!r}")
-            i = int(i)
-            if not 0 <= i < self.vocab_size:
-                raise ValueError(f"ids[{k}] = {i} is outside the vocabulary "
-                                 f"[0, {self.vocab_size})")
-            out.append(i)
-        return out
+        return [self._check_id(i, f"ids[{k}]") for k, i in enumerate(seq)]
+
+    def _check_id(self, i, name: str) -> int:
+        if isinstance(i, (bool, np.bool_)) or not hasattr(i, "__index__"):
+            raise TypeError(f"{name} must be an int; got {type(i).__name__} {i!r}")
+        i = int(i)
+        if not 0 <= i < self.vocab_size:
+            raise ValueError(f"{name} = {i} is outside the vocabulary [0, {self.vocab_size})")
+        return i
 
     def id_to_bytes(self, i: int) -> bytes:
         """The bytes that token ``i`` stands for (a special token: its UTF-8 text)."""
-        (i,) = self._check_ids([i])
+        i = self._check_id(i, "i")
         return self._special_by_id[i] if i in self._special_by_id else self._bytes[i]
 
     def decode(self, ids: Sequence[int]) -> str:

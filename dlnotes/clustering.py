@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float_array, check_positive_int
+from .validation import as_float_array, as_int, as_int_array, check_positive_int, safe_norm
+
+__all__ = ["pairwise_sq_distances", "assign", "kmeans_objective", "kmeans_plus_plus", "lloyd",
+           "kmeans"]
 
 
 def pairwise_sq_distances(x, centroids) -> np.ndarray:
@@ -39,12 +42,33 @@ def pairwise_sq_distances(x, centroids) -> np.ndarray:
     x = _check_points(x)
     centroids = _check_centroids(centroids, x.shape[1])
     diff = x[:, None, :] - centroids[None, :, :]  # (N, K, D)
-    return np.einsum("nkd,nkd->nk", diff, diff)  # (N, K)
+    with np.errstate(over="ignore"):  # squares beyond 1.8e308 are inf, as in torch
+        return np.einsum("nkd,nkd->nk", diff, diff)  # (N, K)
 
 
 def assign(x, centroids) -> np.ndarray:
-    """Label of each point's nearest centroid (ties: lowest index).  -> (N,) int64."""
-    return np.argmin(pairwise_sq_distances(x, centroids), axis=1).astype(np.int64)
+    """Label of each point's nearest centroid (ties: lowest index).  -> (N,) int64.
+
+    The comparison uses overflow-safe distances, so points near 1e200 (whose squared
+    distances are all inf) or 1e-200 apart (all 0) still go to their nearest centroid.
+    """
+    x = _check_points(x)
+    centroids = _check_centroids(centroids, x.shape[1])
+    return _nearest(x, centroids)
+
+
+def _distances(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """||x_n - mu_j|| / 2 for every pair, (N, K), neither overflowing nor underflowing.
+
+    The halves keep every difference finite (|x/2 - mu/2| <= max |entry|); ``safe_norm``
+    rescales each difference before squaring it. Ordering is all the callers need.
+    """
+    diff = 0.5 * x[:, None, :] - 0.5 * centroids[None, :, :]    # (N, K, D)
+    return safe_norm(diff, axis=-1)
+
+
+def _nearest(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    return np.argmin(_distances(x, centroids), axis=1).astype(np.int64)
 
 
 def kmeans_objective(x, centroids, labels) -> float:
@@ -52,8 +76,9 @@ def kmeans_objective(x, centroids, labels) -> float:
     x = _check_points(x)
     centroids = _check_centroids(centroids, x.shape[1])
     labels = _check_labels(labels, x.shape[0], centroids.shape[0])
-    diff = x - centroids[labels]  # (N, D)
-    return float(np.sum(diff * diff))
+    with np.errstate(over="ignore"):  # J beyond 1.8e308 is inf
+        diff = x - centroids[labels]  # (N, D)
+        return float(np.sum(diff * diff))
 
 
 def kmeans_plus_plus(x, k, rng) -> np.ndarray:
@@ -72,17 +97,26 @@ def kmeans_plus_plus(x, k, rng) -> np.ndarray:
     if n_distinct < k:
         raise ValueError(f"x has only {n_distinct} distinct point(s), fewer than k = {k} "
                          "clusters")
+    x_in, x = x, x.astype(np.float64)   # draw in float64: float32 points give the same seeds
     chosen = [int(rng.integers(N))]
-    d2 = pairwise_sq_distances(x, x[chosen])[:, 0]  # (N,) squared distance to nearest centre
+    # dist: (N,) distance to the nearest centre so far (overflow-safe, see _distances). The
+    # weights D^2 are taken relative to the largest D, (D / max D)^2, so they neither
+    # overflow (points near 1e200) nor all underflow to 0 (points 1e-200 apart): the draw
+    # only needs weights proportional to D^2.
+    dist = _distances(x, x[chosen])[:, 0]
     for _ in range(1, k):
-        cumulative = np.cumsum(d2)
+        if not dist.max() > 0:   # distinct only in the last bit of a subnormal number
+            raise ValueError("x's distinct points are too close together (about 1e-323) "
+                             "to seed k-means++")
+        weight = (dist / dist.max()) ** 2
+        cumulative = np.cumsum(weight)
         # side="right" lands on an entry whose own weight is positive, never on a chosen point.
         j = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
         if j == N:  # u * total rounded up to total: take the last point of positive weight
-            j = int(np.flatnonzero(d2 > 0)[-1])
+            j = int(np.flatnonzero(weight > 0)[-1])
         chosen.append(j)
-        d2 = np.minimum(d2, pairwise_sq_distances(x, x[j:j + 1])[:, 0])
-    return x[chosen].copy()
+        dist = np.minimum(dist, _distances(x, x[j:j + 1])[:, 0])
+    return x_in[chosen].copy()
 
 
 def lloyd(x, centroids, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,20 +134,29 @@ def lloyd(x, centroids, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, np
     centroids = _check_centroids(centroids, x.shape[1]).astype(np.float64)  # a copy
     max_iter = check_positive_int(max_iter, "max_iter")
     K = centroids.shape[0]
-    labels = assign(x, centroids)
+    if K > x.shape[0]:
+        raise ValueError(f"centroids has K = {K} rows but x has only {x.shape[0]} point(s): "
+                         "k-means needs at least one point per cluster")
+    x = x.astype(np.float64)
+    labels = _nearest(x, centroids)
     history = []
     for _ in range(max_iter):
         counts = np.bincount(labels, minlength=K)  # (K,)
         sums = np.zeros_like(centroids)
-        np.add.at(sums, labels, x)  # (K, D) per-cluster sums
+        with np.errstate(over="ignore"):
+            np.add.at(sums, labels, x)  # (K, D) per-cluster sums
         filled = counts > 0
+        if not np.all(np.isfinite(sums)):  # huge points: average x / count (no overflow)
+            sums = np.zeros_like(centroids)
+            np.add.at(sums, labels, x / counts[labels, None])
+            counts = np.ones_like(counts)
         centroids[filled] = sums[filled] / counts[filled, None]
         empty = np.flatnonzero(~filled)
         if len(empty):
-            own = x - centroids[labels]
-            far = np.argsort(-np.einsum("nd,nd->n", own, own), kind="stable")
+            own = _distances(x, centroids)[np.arange(len(x)), labels]   # (N,) to own centroid
+            far = np.argsort(-own, kind="stable")
             centroids[empty] = x[far[:len(empty)]]
-        new_labels = assign(x, centroids)
+        new_labels = _nearest(x, centroids)
         history.append(kmeans_objective(x, centroids, new_labels))
         converged = np.array_equal(new_labels, labels)
         labels = new_labels
@@ -167,6 +210,7 @@ def _check_labels(labels, n: int, k: int) -> np.ndarray:
     labels = np.asarray(labels)
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"labels must be integers; got dtype {labels.dtype}")
+    labels = as_int_array(labels, "labels")
     if labels.shape != (n,):
         raise ValueError(f"labels must be (N,) = ({n},) to match x; got {labels.shape}")
     if np.any((labels < 0) | (labels >= k)):
@@ -176,8 +220,9 @@ def _check_labels(labels, n: int, k: int) -> np.ndarray:
 
 def _check_problem(x, k, rng) -> tuple[np.ndarray, int]:
     x = _check_points(x)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
         raise ValueError(f"k must be an integer number of clusters; got {k!r}")
+    k = as_int(k, "k")
     if k <= 0:
         raise ValueError(f"k must be at least 1; got {k}")
     if k > x.shape[0]:

@@ -25,7 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_positive_int
+from .validation import as_probability, check_positive_int
+
+__all__ = ["GENDER_PAIRS", "CAPITALS", "PHRASES", "ANIMALS", "FOODS", "COLOURS", "NUMBERS",
+           "POSITIVE", "NEGATIVE", "THINGS", "template_corpus", "sentiment_corpus",
+           "corpus_text"]
 
 GENDER_PAIRS = (("king", "queen"), ("man", "woman"), ("prince", "princess"), ("boy", "girl"),
                 ("father", "mother"), ("brother", "sister"), ("uncle", "aunt"),
@@ -116,8 +120,7 @@ def sentiment_corpus(n_sentences: int, rng: np.random.Generator,
     """
     n = check_positive_int(n_sentences, "n_sentences")
     _check_rng(rng)
-    if not 0 <= negation_rate <= 1:
-        raise ValueError(f"negation_rate must lie in [0, 1]; got {negation_rate!r}")
+    negation_rate = as_probability(negation_rate, "negation_rate")
     sentences, labels = [], np.empty(n, dtype=np.int64)
     for i in range(n):
         positive = bool(rng.integers(2))
@@ -134,8 +137,10 @@ def sentiment_corpus(n_sentences: int, rng: np.random.Generator,
 
 def corpus_text(sentences: list[list[str]]) -> str:
     """The corpus as one string: sentences joined by spaces, one sentence per line."""
-    if not isinstance(sentences, list) or not all(isinstance(s, list) for s in sentences):
-        raise TypeError("sentences must be a list of token lists")
+    if not isinstance(sentences, (list, tuple)) or not all(
+            isinstance(s, (list, tuple)) and all(isinstance(t, str) for t in s)
+            for s in sentences):
+        raise TypeError("sentences must be a list of token lists (each token a str)")
     return "\n".join(" ".join(s) for s in sentences) + "\n"
 
 

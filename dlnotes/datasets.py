@@ -2,24 +2,28 @@
 
 Every generator takes a ``numpy.random.Generator`` so that a notebook's stored outputs are
 the same on every machine. Points are rows: ``x: (N, 2)``, labels ``y: (N,)`` integers.
+Counts accept Python and NumPy integers; the shape parameters must be finite real numbers.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_positive_int
+from .validation import as_float, as_int, check_rng
+
+__all__ = ["two_blobs", "spirals"]
 
 
 def two_blobs(n_per_class: int, rng: np.random.Generator, distance: float = 2.5,
               std: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Two Gaussian clouds in the plane, centred at (-d/2, -d/2)/sqrt 2 and (+d/2, +d/2)/sqrt 2.
 
+    distance: finite, >= 0;  std: finite, > 0.
     Returns x: (2 n, 2) float64 and y: (2 n,) int64 in {0, 1}, shuffled.
     """
-    n = check_positive_int(n_per_class, "n_per_class")
-    _check_rng(rng)
-    if not std > 0:
-        raise ValueError(f"std must be positive; got {std!r}")
+    n = as_int(n_per_class, "n_per_class", minimum=1)
+    check_rng(rng)
+    distance = as_float(distance, "distance", nonnegative=True)
+    std = as_float(std, "std", positive=True)
     offset = distance / 2 / np.sqrt(2.0)
     x0 = rng.normal(-offset, std, size=(n, 2))
     x1 = rng.normal(offset, std, size=(n, 2))
@@ -32,13 +36,14 @@ def spirals(n_per_class: int, n_classes: int, rng: np.random.Generator,
 
     Arm k sweeps the angle from 2 pi k / K through ``turns`` full turns while the radius
     grows from 0 to 1; Gaussian noise (scaled by ``noise``) is added to the angle.
+    noise: finite, >= 0;  turns: finite.
     Returns x: (K n, 2) float64 and y: (K n,) int64 in [0, K), shuffled.
     """
-    n = check_positive_int(n_per_class, "n_per_class")
-    k = check_positive_int(n_classes, "n_classes")
-    _check_rng(rng)
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0; got {noise!r}")
+    n = as_int(n_per_class, "n_per_class", minimum=1)
+    k = as_int(n_classes, "n_classes", minimum=1)
+    check_rng(rng)
+    noise = as_float(noise, "noise", nonnegative=True)
+    turns = as_float(turns, "turns")
     radius = np.linspace(0.0, 1.0, n)
     xs, ys = [], []
     for c in range(k):
@@ -52,7 +57,3 @@ def _shuffle(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
     order = rng.permutation(len(y))
     return x[order], y[order].astype(np.int64)
 
-
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")

@@ -25,6 +25,9 @@ import numpy as np
 
 from .validation import as_float_array, check_positive_int, check_same_shape
 
+__all__ = ["TRANSFORMS", "cosine_similarity", "cooccurrence_matrix", "ppmi", "svd_embeddings",
+           "nearest", "analogy"]
+
 TRANSFORMS = ("none", "log", "ppmi")
 
 
@@ -38,7 +41,8 @@ def cosine_similarity(u, v):
     Each row is first divided by its largest absolute entry (which changes no angle), so
     entries near 1e300 or 1e-300 neither overflow nor underflow. A zero vector has no
     direction: it raises ``ValueError`` (``torch.nn.functional.cosine_similarity`` returns 0
-    for it instead, because of its ``eps``). Shapes must match exactly; nothing broadcasts.
+    for it instead, because of its ``eps``). NaN or inf raises ``ValueError``. Shapes must
+    match exactly; nothing broadcasts.
     """
     u = as_float_array(u, "u")
     v = as_float_array(v, "v")
@@ -47,8 +51,9 @@ def cosine_similarity(u, v):
     check_same_shape(u, v, "u", "v")
     if u.shape[-1] == 0:
         raise ValueError(f"vectors must have at least one entry; got shape {u.shape}")
-    if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
-        raise ValueError("u and v must be finite (no inf or NaN)")
+    for name, a in (("u", u), ("v", v)):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} must be finite (no inf or NaN)")
     u2, v2 = np.atleast_2d(u), np.atleast_2d(v)                  # (N, D)
     for name, a in (("u", u2), ("v", v2)):
         zero = np.flatnonzero(np.all(a == 0, axis=1))
@@ -108,7 +113,8 @@ def _check_counts(counts) -> np.ndarray:
     if c.shape[0] != c.shape[1] or c.shape[0] == 0:
         raise ValueError(f"counts must be a non-empty square (V, V) matrix; got shape {c.shape}")
     if not np.all(np.isfinite(c)) or np.any(c < 0):
-        raise ValueError("counts must be finite and non-negative")
+        raise ValueError("counts must be finite and non-negative (no NaN, inf or negative "
+                         "entries)")
     return c.astype(np.float64)
 
 
@@ -120,11 +126,15 @@ def ppmi(counts) -> np.ndarray:
 
     PMI compares how often a and b meet with how often they would meet if independent, so a
     pair of two frequent words ("the", "of") gets no credit just for being frequent.
+    PMI does not change when every count is multiplied by one constant, so the counts are
+    first divided by the largest one: counts near 1e300 or 1e-300 give the same result.
+    NaN, inf and negative counts raise ValueError.
     """
     c = _check_counts(counts)
-    total = c.sum()
-    if total == 0:
+    if not np.any(c > 0):
         raise ValueError("counts are all zero: PMI is undefined")
+    c = c / c.max()                                # in [0, 1]: no product below over/underflows
+    total = c.sum()
     rows, cols = c.sum(axis=1, keepdims=True), c.sum(axis=0, keepdims=True)   # (V, 1), (1, V)
     out = np.zeros_like(c)
     seen = c > 0                                   # so rows and cols are > 0 there too
@@ -154,7 +164,7 @@ def svd_embeddings(counts, dim: int, transform: str = "ppmi") -> np.ndarray:
     k = check_positive_int(dim, "dim")
     if k > V:
         raise ValueError(f"dim must be at most V={V} (the number of words); got {k}")
-    if transform not in TRANSFORMS:
+    if not isinstance(transform, str) or transform not in TRANSFORMS:
         raise ValueError(f"transform must be one of {TRANSFORMS}; got {transform!r}")
     m = {"none": lambda a: a, "log": np.log1p, "ppmi": ppmi}[transform](c)
     u, s, _ = np.linalg.svd(m, full_matrices=False)               # u: (V, V), s: (V,)
@@ -172,6 +182,7 @@ def nearest(query, vectors, vocab, k: int, exclude=()) -> list[tuple[str, float]
     vocab: V distinct words;  k >= 1;  exclude: words never to return (e.g. the three words
     of an analogy). A word query is never returned as its own neighbour.
     Returns [(word, cosine), ...] sorted by decreasing cosine; ties keep vocab order.
+    NaN or inf in ``vectors`` or ``query`` raises ValueError.
     """
     vectors = as_float_array(vectors, "vectors", ndim=2, shape_hint="(V, D)")
     V, D = vectors.shape
@@ -182,7 +193,11 @@ def nearest(query, vectors, vocab, k: int, exclude=()) -> list[tuple[str, float]
     index = {w: i for i, w in enumerate(vocab)}
     if len(index) != V:
         raise ValueError("vocab must not contain a word twice")
+    if not np.all(np.isfinite(vectors)):
+        raise ValueError("vectors must be finite (no inf or NaN)")
     k = check_positive_int(k, "k")
+    if isinstance(exclude, str):
+        raise TypeError(f"exclude must be a collection of words, not the single str {exclude!r}")
     skip = set()
     for w in ([query] if isinstance(query, str) else []) + list(exclude):
         if w not in index:
@@ -194,11 +209,14 @@ def nearest(query, vectors, vocab, k: int, exclude=()) -> list[tuple[str, float]
         q = as_float_array(query, "query", ndim=1, shape_hint="(D,)")
         if q.shape != (D,):
             raise ValueError(f"query must be a word or a vector of shape ({D},); got {q.shape}")
+        if not np.all(np.isfinite(q)):
+            raise ValueError("query must be finite (no inf or NaN)")
     if not np.any(q):
         raise ValueError("the query vector is zero: it has no direction to compare")
     zero_rows = np.flatnonzero(~np.any(vectors, axis=1))
     if zero_rows.size:
-        raise ValueError(f"the vector of {vocab[zero_rows[0]]!r} is zero: cosine is undefined")
+        raise ValueError(f"vectors: the vector of {vocab[zero_rows[0]]!r} (row {zero_rows[0]}) "
+                         "is zero: cosine is undefined")
     candidates = np.array([i for i in range(V) if i not in skip], dtype=np.int64)
     if k > candidates.size:
         raise ValueError(f"k={k} but only {candidates.size} words are left to return")
@@ -233,5 +251,11 @@ def analogy(a: str, b: str, c: str, vectors, vocab, k: int = 1) -> list[tuple[st
         if w not in index:
             raise ValueError(f"unknown word {w!r}: it is not in the vocabulary of "
                              f"{len(vocab)} words")
-    query = vectors[index[b]] - vectors[index[a]] + vectors[index[c]]    # (D,)
-    return nearest(query, vectors, vocab, k, exclude=(a, b, c))
+    if not np.all(np.isfinite(vectors)):
+        raise ValueError("vectors must be finite (no inf or NaN)")
+    # The offset is formed after dividing by the largest |entry| (cosines do not change), so
+    # rows near 1e300 do not overflow in b - a + c.
+    scale = float(np.max(np.abs(vectors))) if vectors.size else 0.0
+    scaled = vectors / scale if scale > 0 else vectors
+    query = scaled[index[b]] - scaled[index[a]] + scaled[index[c]]    # (D,)
+    return nearest(query, scaled, vocab, k, exclude=(a, b, c))

@@ -12,8 +12,7 @@ import numpy as np
 
 from .activations import sigmoid
 from .likelihoods import _softplus
-from .losses import kl_divergence
-from .validation import as_float_array, check_same_shape
+from .validation import as_float, as_float_array, check_distribution, check_same_shape
 
 __all__ = ["optimal_discriminator", "js_divergence", "gan_value", "gan_losses", "gan_loss_grads"]
 
@@ -35,7 +34,14 @@ def optimal_discriminator(p_data, p_g) -> np.ndarray:
     p_data = _densities(p_data, "p_data")
     p_g = _densities(p_g, "p_g")
     check_same_shape(p_data, p_g, "p_data", "p_g")
-    total = p_data + p_g
+    with np.errstate(over="ignore"):
+        total = p_data + p_g
+    if not np.all(np.isfinite(total)):
+        # Densities near 1e308: divide both by the larger first, so the sum cannot overflow.
+        scale = np.maximum(p_data, p_g)
+        safe = np.where(scale > 0, scale, 1.0)
+        p_data, p_g = p_data / safe, p_g / safe
+        total = p_data + p_g
     return np.where(total > 0, p_data / np.where(total > 0, total, 1.0), 0.5)
 
 
@@ -44,13 +50,42 @@ def js_divergence(p, q, base: float = np.e) -> float | np.ndarray:
 
     Symmetric, finite, 0 iff p = q, at most log 2 (= log_base 2; 1 bit). Nats by default
     (the unit of the GAN identity V(D*, G) = 2 JS - log 4); ``base=2`` gives bits.
-    p, q: (n,) or (..., n) probability vectors, the same shape  ->  float or (...).
+    p, q: (n,) or (..., n) probability vectors, the same shape, each summing to 1 within a
+    tolerance that follows the dtype (``validation.sum_tolerance``: float32 softmax rows
+    count)  ->  float or (...). NaN is refused; ``base`` must be finite, > 0 and not 1.
     """
-    p = as_float_array(p, "p")
-    q = as_float_array(q, "q")
+    p = _distributions(p, "p")
+    q = _distributions(q, "q")
     check_same_shape(p, q, "p", "q")
+    log_base = _log_base(base)
     m = 0.5 * (p + q)
-    return 0.5 * kl_divergence(p, m, base=base) + 0.5 * kl_divergence(q, m, base=base)
+    return 0.5 * _kl(p, m, log_base) + 0.5 * _kl(q, m, log_base)
+
+
+def _distributions(p, name: str) -> np.ndarray:
+    p = as_float_array(p, name)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(f"{name} must be (n,) or (..., n) probability vectors with n >= 1; "
+                         f"got shape {p.shape}")
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ValueError(f"{name} must hold finite non-negative probabilities")
+    return check_distribution(p, name, axis=-1)
+
+
+def _log_base(base) -> float:
+    base = as_float(base, "base", positive=True)
+    if base == 1:
+        raise ValueError("base must be positive and not 1; got 1.0")
+    return float(np.log(base))
+
+
+def _kl(p: np.ndarray, m: np.ndarray, log_base: float):
+    """sum p log(p / m) along the last axis (0 log 0 = 0); m > 0 wherever p > 0."""
+    safe_p = np.where(p > 0, p, 1)
+    safe_m = np.where(p > 0, m, 1)
+    d = np.where(p > 0, p * (np.log(safe_p) / log_base - np.log(safe_m) / log_base), 0)
+    d = d.sum(axis=-1)
+    return float(d) if d.ndim == 0 else d
 
 
 def gan_value(d, p_data, p_g) -> float | np.ndarray:
@@ -67,9 +102,10 @@ def gan_value(d, p_data, p_g) -> float | np.ndarray:
     check_same_shape(d, p_g, "d", "p_g")
     if not np.all((d >= 0) & (d <= 1)):
         raise ValueError("d must hold probabilities in [0, 1]")
+    if d.ndim == 0:
+        raise ValueError("d must be (n,) or (..., n), one value per outcome; got a scalar")
     for p, name in ((p_data, "p_data"), (p_g, "p_g")):
-        if not np.allclose(p.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
-            raise ValueError(f"{name} must sum to 1 along its last axis")
+        check_distribution(p, name, axis=-1)   # the sum tolerance follows the dtype
     with np.errstate(divide="ignore"):
         real = np.where(p_data > 0, p_data * np.log(np.where(p_data > 0, d, 1.0)), 0.0)
         fake = np.where(p_g > 0, p_g * np.log1p(-np.where(p_g > 0, d, 0.0)), 0.0)

@@ -2,6 +2,10 @@
 
 Chapter: 01-foundations/05-training-deep-networks. Layouts follow ``torch.nn.Linear``:
 examples are rows, ``w`` is ``(out_features, in_features)``.
+
+Each forward returns a fresh array and keeps its own copies in its cache (so neither
+``out *= 2`` nor a later change to ``x`` alters the backward); each backward accepts only its
+own forward's cache type. NaN propagates as in torch.
 """
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import as_float_array
+from .validation import as_float_array, as_probability, check_cache, check_rng
+
+__all__ = ["DenseCache", "dense_forward", "dense_backward", "DropoutCache", "dropout_forward",
+           "dropout_backward"]
 
 
 class DenseCache(NamedTuple):
@@ -33,8 +40,9 @@ def dense_forward(x, w, b) -> tuple[np.ndarray, DenseCache]:
         raise ValueError(f"w must be (M, D) with D={D} to match x {x.shape}; got {w.shape}")
     if b.shape != (M,):
         raise ValueError(f"b must be (M,) = ({M},) to match w {w.shape}; got {b.shape}")
-    out = x @ w.T + b  # (N, M)
-    return out, DenseCache(x, w)
+    with np.errstate(over="ignore", invalid="ignore"):   # inf/NaN propagate, as in torch
+        out = x @ w.T + b  # (N, M)
+    return out, DenseCache(x.copy(), w.copy())
 
 
 def dense_backward(dout, cache: DenseCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,17 +50,19 @@ def dense_backward(dout, cache: DenseCache) -> tuple[np.ndarray, np.ndarray, np.
 
     dout: (N, M)  ->  dx: (N, D), dw: (M, D), db: (M,).
     """
-    x, w = cache
+    x, w = check_cache(cache, DenseCache, "dense_backward")
     dout = as_float_array(dout, "dout", ndim=2, shape_hint="(N, M)")
     expected = (x.shape[0], w.shape[0])
     if dout.shape != expected:
         raise ValueError(f"dout must be (N, M) = {expected}; got {dout.shape}")
-    return dout @ w, dout.T @ x, dout.sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return dout @ w, dout.T @ x, dout.sum(axis=0)
 
 
 class DropoutCache(NamedTuple):
-    """The scaled keep-mask (``None`` when dropout was the identity)."""
+    """The scaled keep-mask (``None`` when dropout was the identity) and the input's shape."""
     mask: np.ndarray | None
+    shape: tuple
 
 
 def dropout_forward(x, p: float, rng: np.random.Generator,
@@ -66,25 +76,32 @@ def dropout_forward(x, p: float, rng: np.random.Generator,
     x: any shape;  rng: a NumPy Generator (the only source of randomness).
     """
     x = as_float_array(x, "x")
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
-        raise ValueError(f"p (drop probability) must be a number in [0, 1]; got {p!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    p = as_probability(p, "p (drop probability)")
+    check_rng(rng)
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"training must be True or False; got {training!r}")
     if not training or p == 0:
-        return x.copy(), DropoutCache(None)
+        return x.copy(), DropoutCache(None, x.shape)
     if p == 1:
         mask = np.zeros_like(x)
     else:
         mask = (rng.random(x.shape) >= p).astype(x.dtype) / (1.0 - p)
-    return x * mask, DropoutCache(mask)
+    with np.errstate(invalid="ignore"):          # inf * 0 = NaN where dropped, as in torch
+        return x * mask, DropoutCache(mask, x.shape)
 
 
 def dropout_backward(dout, cache: DropoutCache) -> np.ndarray:
-    """dx = dout * mask (the same scaled mask as the forward pass)."""
+    """dx = dout * mask (the same scaled mask as the forward pass); dout has x's shape.
+
+    In evaluation mode (or with p = 0) the layer was the identity and dx = dout, but the
+    shape of dout is still checked against the forward input's.
+    """
+    check_cache(cache, DropoutCache, "dropout_backward")
     dout = as_float_array(dout, "dout")
+    if dout.shape != tuple(cache.shape):
+        raise ValueError(f"dout must have the forward input's shape {tuple(cache.shape)}; "
+                         f"got {dout.shape}")
     if cache.mask is None:
         return dout.copy()
-    if dout.shape != cache.mask.shape:
-        raise ValueError(f"dout must have the forward input's shape {cache.mask.shape}; "
-                         f"got {dout.shape}")
-    return dout * cache.mask
+    with np.errstate(invalid="ignore"):
+        return dout * cache.mask

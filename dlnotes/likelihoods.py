@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import sigmoid
-from .validation import as_float_array, check_same_shape
+from .validation import as_float_array, check_cache, check_same_shape
 
 __all__ = ["gaussian_log_likelihood", "BernoulliCache", "bernoulli_log_likelihood_forward",
            "bernoulli_log_likelihood_backward", "bernoulli_log_likelihood"]
@@ -43,6 +43,7 @@ def gaussian_log_likelihood(x, mean, logvar) -> np.ndarray:
     log p = -1/2 sum_d [log(2 pi) + logvar_d + (x_d - mean_d)^2 exp(-logvar_d)].
     x: (..., D);  mean, logvar: each either x's shape or (D,) (one Gaussian for every row)
     ->  (...).  Reference: ``Independent(Normal(mean, exp(logvar / 2)), 1).log_prob(x)``.
+    NaN or inf in any argument is refused with a ValueError.
     """
     x = _vectors(x, "x")
     mean = _vectors(mean, "mean")
@@ -51,8 +52,9 @@ def gaussian_log_likelihood(x, mean, logvar) -> np.ndarray:
         if arr.shape not in (x.shape, x.shape[-1:]):
             raise ValueError(f"{name} must have x's shape {x.shape} or (D,) = {x.shape[-1:]}; "
                              f"got {arr.shape}")
-    sq = (x - mean) ** 2 * np.exp(-logvar)  # (..., D)
-    return -0.5 * (_LOG_2PI + logvar + sq).sum(axis=-1)
+    with np.errstate(over="ignore"):   # a far-off x: log p = -inf, exactly
+        sq = (x - mean) ** 2 * np.exp(-logvar)  # (..., D)
+        return -0.5 * (_LOG_2PI + logvar + sq).sum(axis=-1)
 
 
 class BernoulliCache(NamedTuple):
@@ -65,7 +67,8 @@ def bernoulli_log_likelihood_forward(logits, x) -> tuple[np.ndarray, BernoulliCa
     """log p(x) of binary data under independent Bernoullis with P(x_d = 1) = sigma(logits_d).
 
     log p = sum_d [x_d z_d - softplus(z_d)]  (= sum_d x_d log sigma(z_d) + (1 - x_d) log sigma(-z_d)).
-    logits: (..., D);  x: the same shape, every entry exactly 0 or 1  ->  (...).
+    logits: (..., D), finite;  x: the same shape, every entry exactly 0 or 1  ->  (...).
+    NaN or inf logits and non-binary x (0.5, 7, NaN) are refused with a ValueError.
     Reference: ``-binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)``.
     """
     logits = _vectors(logits, "logits")
@@ -74,7 +77,8 @@ def bernoulli_log_likelihood_forward(logits, x) -> tuple[np.ndarray, BernoulliCa
     if not np.all((x == 0) | (x == 1)):
         bad = x[(x != 0) & (x != 1)].ravel()[0]
         raise ValueError(f"x must be binary (0 or 1) for a Bernoulli model; found {bad!r}")
-    return (x * logits - _softplus(logits)).sum(axis=-1), BernoulliCache(logits, x)
+    # The cache keeps its own copies: changing logits or x in place later changes nothing.
+    return (x * logits - _softplus(logits)).sum(axis=-1), BernoulliCache(logits.copy(), x.copy())
 
 
 def bernoulli_log_likelihood_backward(dll, cache: BernoulliCache) -> np.ndarray:
@@ -82,7 +86,7 @@ def bernoulli_log_likelihood_backward(dll, cache: BernoulliCache) -> np.ndarray:
 
     dll: (...) upstream gradient  ->  dlogits: (..., D). (x is data: it gets no gradient.)
     """
-    logits, x = cache
+    logits, x = check_cache(cache, BernoulliCache, "bernoulli_log_likelihood_backward")
     dll = _upstream(dll, logits.shape[:-1], "dll")
     return dll[..., None] * (x - sigmoid(logits))
 

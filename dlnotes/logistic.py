@@ -7,6 +7,10 @@ are ``z = x @ w + b`` of shape ``(N,)``. The bias may be a 0-d array (as the bia
 ``torch.nn.Linear(D, 1).bias``); its gradient comes back in the shape it came in.
 Notes that stack examples as columns, ``X: (D, N)``, write the same logits as the row
 ``w^T X + b``; the numbers are identical.
+
+float32 ``x`` and ``w`` give float32 results, also when ``b`` is a Python number (which, as
+a torch scalar would, takes their dtype). NaN in the inputs propagates to the outputs, as
+in torch; targets ``y`` must lie in [0, 1] (NaN refused).
 """
 from __future__ import annotations
 
@@ -16,7 +20,11 @@ import numpy as np
 
 from .activations import sigmoid
 from .losses import binary_cross_entropy_with_logits
-from .validation import as_float_array, check_in_closed_unit_interval, check_positive_int
+from .validation import (as_float, as_float_array, as_int, check_cache,
+                         check_in_closed_unit_interval)
+
+__all__ = ["LogisticCache", "logistic_forward", "logistic_backward", "logistic_cost",
+           "train_logistic_regression", "predict_proba", "predict"]
 
 
 class LogisticCache(NamedTuple):
@@ -34,9 +42,10 @@ def logistic_forward(x, w, b) -> tuple[np.ndarray, LogisticCache]:
     Reference: ``torch.sigmoid(x @ w + b)``.
     """
     x, w, b = _check_params(x, w, b)
-    z = x @ w + b  # (N,)
+    with _inf_quietly():
+        z = x @ w + b  # (N,)
     a = sigmoid(z)
-    return a, LogisticCache(x, w, b, a)
+    return a, LogisticCache(x.copy(), w.copy(), b.copy(), a.copy())
 
 
 def logistic_backward(da, cache: LogisticCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -45,13 +54,14 @@ def logistic_backward(da, cache: LogisticCache) -> tuple[np.ndarray, np.ndarray,
     dz = da * a (1 - a);  dx = dz[:, None] * w;  dw = x.T @ dz;  db = sum_n dz.
     da: (N,)  ->  dx: (N, D), dw: (D,), db: the shape of b.
     """
-    x, w, b, a = cache
+    x, w, b, a = check_cache(cache, LogisticCache, "logistic_backward")
     da = as_float_array(da, "da", ndim=1, shape_hint="(N,)")
     if da.shape != a.shape:
         raise ValueError(f"da must be (N,) = {a.shape} like the forward output; got {da.shape}")
-    dz = da * a * (1.0 - a)  # (N,)
-    dx = dz[:, None] * w[None, :]  # (N, D)
-    return dx, x.T @ dz, np.full(b.shape, dz.sum())
+    with _inf_quietly():
+        dz = da * a * (1.0 - a)  # (N,)
+        dx = dz[:, None] * w[None, :]  # (N, D)
+        return dx, x.T @ dz, np.full(b.shape, dz.sum())
 
 
 def logistic_cost(x, y, w, b) -> tuple[float, np.ndarray, np.ndarray]:
@@ -67,9 +77,10 @@ def logistic_cost(x, y, w, b) -> tuple[float, np.ndarray, np.ndarray]:
     """
     x, w, b = _check_params(x, w, b)
     y = _check_targets(y, x.shape[0])
-    z = x @ w + b  # (N,)
-    cost, dz = binary_cross_entropy_with_logits(z, y)  # dz = (a - y) / N
-    return cost, x.T @ dz, np.full(b.shape, dz.sum())
+    with _inf_quietly():
+        z = x @ w + b  # (N,)
+        cost, dz = binary_cross_entropy_with_logits(z, y)  # dz = (a - y) / N
+        return cost, x.T @ dz, np.full(b.shape, dz.sum())
 
 
 def train_logistic_regression(x, y, lr: float, steps: int, w=None, b=0.0
@@ -85,17 +96,16 @@ def train_logistic_regression(x, y, lr: float, steps: int, w=None, b=0.0
     """
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
     y = _check_targets(y, x.shape[0])
-    steps = check_positive_int(steps, "steps")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) \
-            or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number; got {lr!r}")
+    steps = as_int(steps, "steps", minimum=1)
+    lr = as_float(lr, "lr", positive=True)
     x, w, b = _check_params(x, np.zeros(x.shape[1]) if w is None else w, b)
     w, b = w.astype(np.float64), b.astype(np.float64)  # copies: the caller's arrays stay put
     history = np.empty(steps + 1)
     for t in range(steps):
         history[t], dw, db = logistic_cost(x, y, w, b)
-        w -= lr * dw
-        b -= lr * db
+        with _inf_quietly():
+            w -= lr * dw
+            b -= lr * db
     history[steps] = logistic_cost(x, y, w, b)[0]
     return w, b, history
 
@@ -103,7 +113,8 @@ def train_logistic_regression(x, y, lr: float, steps: int, w=None, b=0.0
 def predict_proba(x, w, b) -> np.ndarray:
     """P(y = 1 | x) = sigma(x @ w + b) for x: (N, D), w: (D,), b: () or (1,); returns (N,)."""
     x, w, b = _check_params(x, w, b)
-    return sigmoid(x @ w + b)
+    with _inf_quietly():
+        return sigmoid(x @ w + b)
 
 
 def predict(x, w, b) -> np.ndarray:
@@ -113,13 +124,22 @@ def predict(x, w, b) -> np.ndarray:
     a = 0.5 exactly, and shows that the decision boundary is the hyperplane w.x + b = 0.
     """
     x, w, b = _check_params(x, w, b)
-    return (x @ w + b >= 0).astype(np.int64)
+    with _inf_quietly():
+        return (x @ w + b >= 0).astype(np.int64)
+
+
+def _inf_quietly():
+    """inf * 0 and overflow give NaN or inf, as in torch, without a NumPy warning."""
+    return np.errstate(over="ignore", invalid="ignore")
 
 
 def _check_params(x, w, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
     w = as_float_array(w, "w", ndim=1, shape_hint="(D,)")
+    python_number = isinstance(b, (int, float)) and not isinstance(b, (bool, np.generic))
     b = as_float_array(b, "b")
+    if python_number:                   # a Python bias takes the dtype of x and w, as in torch
+        b = b.astype(np.result_type(x.dtype, w.dtype))
     if w.shape != (x.shape[1],):
         raise ValueError(f"w must be (D,) = ({x.shape[1]},) to match x {x.shape}; "
                          f"got {w.shape}")

@@ -10,10 +10,11 @@ Chapter: 01-foundations/05-training-deep-networks. The network with ``L`` dense 
 and ``params`` is a dict ``{"w1": (H1, D), "b1": (H1,), ..., "wL": (C, H_{L-1}), "bL": (C,)}``
 in ``torch.nn.Linear``'s layout. Biases are not regularised. ``drop_p`` is the probability of
 *dropping* a hidden unit, as in ``torch.nn.Dropout`` (the notes' keep_prob is 1 - drop_p).
+
+NaN in ``x`` or in the parameters gives NaN logits, loss and gradients, as in torch.
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -23,7 +24,10 @@ from .init import he_normal, xavier_uniform
 from .layers import (DenseCache, DropoutCache, dense_backward, dense_forward, dropout_backward,
                      dropout_forward)
 from .losses import cross_entropy
-from .validation import as_float_array, as_int_array, check_keys, check_positive_int
+from .validation import as_float, as_float_array, as_int, as_int_array, check_keys
+
+__all__ = ["init_mlp", "HiddenCache", "mlp_logits", "mlp_predict", "mlp_loss_and_grads",
+           "History", "train_gd"]
 
 _SCHEMES = {"he": he_normal, "xavier": xavier_uniform}
 
@@ -38,8 +42,8 @@ def init_mlp(sizes, rng: np.random.Generator, scheme: str = "he") -> dict[str, n
         raise TypeError(f"sizes must be a sequence of layer widths [D, H1, ..., C]; got {sizes!r}")
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output width; got {list(sizes)}")
-    sizes = [check_positive_int(s, "every entry of sizes") for s in sizes]
-    if scheme not in _SCHEMES:
+    sizes = [as_int(s, "every entry of sizes", minimum=1) for s in sizes]
+    if not isinstance(scheme, str) or scheme not in _SCHEMES:
         raise ValueError(f"scheme must be one of {sorted(_SCHEMES)}; got {scheme!r}")
     params = {}
     for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -60,7 +64,7 @@ def mlp_logits(params: dict, x) -> np.ndarray:
 
     x: (N, D)  ->  logits: (N, C).
     """
-    num_layers = _check_params(params)
+    num_layers, params = _check_params(params)
     x = _check_x(x, params)
     logits, _ = _forward(params, x, num_layers, drop_p=0.0, rng=None)
     return logits
@@ -82,10 +86,12 @@ def mlp_loss_and_grads(params: dict, x, y, l2: float = 0.0, drop_p: float = 0.0,
     the L2 term adds (lambda / N) W_l to the gradient of W_l.
     Reference: torch autograd on ``F.cross_entropy`` of the same network plus the L2 term.
     """
-    num_layers = _check_params(params)
+    num_layers, params = _check_params(params)
     x = _check_x(x, params)
     y = as_int_array(y, "y", ndim=1)
     N = x.shape[0]
+    if N == 0:
+        raise ValueError(f"x must hold at least one example for a loss; got shape {x.shape}")
     if y.shape != (N,):
         raise ValueError(f"y must be (N,) = ({N},) to match x {x.shape}; got {y.shape}")
     l2 = _check_l2(l2)
@@ -94,7 +100,8 @@ def mlp_loss_and_grads(params: dict, x, y, l2: float = 0.0, drop_p: float = 0.0,
     logits, caches = _forward(params, x, num_layers, drop_p, rng)  # (N, C)
     data_loss, dlogits = cross_entropy(logits, y)
     weights = [params[f"w{l}"] for l in range(1, num_layers + 1)]
-    loss = data_loss + l2 / (2 * N) * sum(float(np.sum(w * w)) for w in weights)
+    with np.errstate(over="ignore", invalid="ignore"):   # inf/NaN propagate, as in torch
+        loss = data_loss + l2 / (2 * N) * sum(float(np.sum(w * w)) for w in weights)
 
     grads = {}
     dh, grads[f"w{num_layers}"], grads[f"b{num_layers}"] = dense_backward(dlogits, caches[-1])
@@ -103,8 +110,9 @@ def mlp_loss_and_grads(params: dict, x, y, l2: float = 0.0, drop_p: float = 0.0,
         dh = dropout_backward(dh, block.dropout)
         dz = relu_backward(dh, block.relu)  # (N, H_l)
         dh, grads[f"w{l}"], grads[f"b{l}"] = dense_backward(dz, block.dense)
-    for l, w in enumerate(weights, start=1):
-        grads[f"w{l}"] = grads[f"w{l}"] + (l2 / N) * w
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l, w in enumerate(weights, start=1):
+            grads[f"w{l}"] = grads[f"w{l}"] + (l2 / N) * w
     return loss, {k: grads[k] for k in params}
 
 
@@ -123,10 +131,9 @@ def train_gd(params: dict, x, y, *, lr: float, steps: int, l2: float = 0.0, drop
     ``params`` is copied, not modified. The losses in the history are measured before each
     update, so entry 0 is the loss at initialisation. Returns (trained params, history).
     """
-    _check_params(params)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number; got {lr!r}")
-    steps = check_positive_int(steps, "steps")
+    _, params = _check_params(params)
+    lr = as_float(lr, "lr", positive=True)
+    steps = as_int(steps, "steps", minimum=1)
     if (x_dev is None) != (y_dev is None):
         raise ValueError("give both x_dev and y_dev, or neither")
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
@@ -137,8 +144,9 @@ def train_gd(params: dict, x, y, *, lr: float, steps: int, l2: float = 0.0, drop
         history.train_loss.append(cross_entropy(mlp_logits(params, x), y)[0])
         if x_dev is not None:
             history.dev_loss.append(cross_entropy(mlp_logits(params, x_dev), y_dev)[0])
-        for k in params:
-            params[k] -= lr * grads[k]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in params:
+                params[k] -= lr * grads[k]
     return params, history
 
 
@@ -151,20 +159,22 @@ def _forward(params: dict, x: np.ndarray, num_layers: int, drop_p: float, rng):
         if drop_p > 0:
             h, drop_cache = dropout_forward(a, drop_p, rng)
         else:
-            h, drop_cache = a, DropoutCache(None)
+            h, drop_cache = a, DropoutCache(None, a.shape)
         caches.append(HiddenCache(dense_cache, relu_cache, drop_cache))
     logits, out_cache = dense_forward(h, params[f"w{num_layers}"], params[f"b{num_layers}"])
     caches.append(out_cache)
     return logits, caches
 
 
-def _check_params(params) -> int:
+def _check_params(params) -> tuple[int, dict]:
+    """The number of layers, and the parameters as float arrays (the caller's are kept)."""
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{'w1', 'b1', ..., 'wL', 'bL'}} of arrays; "
                         f"got {type(params).__name__}")
     num_layers = (len(params) + 1) // 2
     names = [f"{kind}{l}" for l in range(1, max(num_layers, 1) + 1) for kind in ("w", "b")]
     check_keys(list(params), names, "params")
+    checked = {}
     fan_out = None
     for l in range(1, num_layers + 1):
         w = as_float_array(params[f"w{l}"], f"w{l}", ndim=2, shape_hint="(out, in)")
@@ -176,7 +186,8 @@ def _check_params(params) -> int:
             raise ValueError(f"w{l} must take {fan_out} inputs (the outputs of w{l - 1}); "
                              f"got shape {w.shape}")
         fan_out = w.shape[0]
-    return num_layers
+        checked[f"w{l}"], checked[f"b{l}"] = w, b
+    return num_layers, {k: checked[k] for k in params}
 
 
 def _check_x(x, params: dict) -> np.ndarray:
@@ -188,16 +199,13 @@ def _check_x(x, params: dict) -> np.ndarray:
 
 
 def _check_l2(l2) -> float:
-    if (isinstance(l2, bool) or not isinstance(l2, (int, float, np.floating))
-            or not math.isfinite(l2) or l2 < 0):
-        raise ValueError(f"l2 (lambda) must be a finite number >= 0; got {l2!r}")
-    return float(l2)
+    return as_float(l2, "l2 (lambda)", nonnegative=True)
 
 
 def _check_drop(drop_p, rng) -> float:
-    if (isinstance(drop_p, bool) or not isinstance(drop_p, (int, float, np.floating))
-            or not 0 <= drop_p < 1):
-        raise ValueError(f"drop_p (drop probability) must be a number in [0, 1); got {drop_p!r}")
+    drop_p = as_float(drop_p, "drop_p (drop probability)", nonnegative=True)
+    if not drop_p < 1:
+        raise ValueError(f"drop_p (drop probability) must lie in [0, 1); got {drop_p!r}")
     if drop_p > 0 and not isinstance(rng, np.random.Generator):
         raise TypeError("drop_p > 0 needs rng, a numpy.random.Generator, to draw the masks; "
                         f"got {type(rng).__name__}")

@@ -20,7 +20,19 @@ import numpy as np
 
 from .activations import log_softmax
 from .optim import Adam
-from .validation import as_float_array, check_positive_int, check_same_shape
+from .validation import (
+    as_float,
+    as_float_array,
+    as_int,
+    check_cache,
+    check_positive_int,
+    check_same_shape,
+    safe_norm,
+)
+
+__all__ = ["TwoModalities", "two_modalities", "L2NormCache", "l2_normalize_forward",
+           "l2_normalize_backward", "EmbedCache", "embed_forward", "embed_backward",
+           "info_nce_loss", "kl_distillation_loss", "retrieval_recall", "train_contrastive"]
 
 
 class TwoModalities(NamedTuple):
@@ -53,13 +65,13 @@ def two_modalities(n: int, rng: np.random.Generator, latent_dim: int = 4, dense_
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     if (not isinstance(tags, (tuple, list)) or len(tags) != 2
-            or not all(isinstance(t, (int, np.integer)) for t in tags)
+            or not all(isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_))
+                       for t in tags)
             or not 0 <= tags[0] <= tags[1] <= V or tags[1] < 1):
         raise ValueError(f"tags must be a pair (lo, hi) of ints with 0 <= lo <= hi <= vocab={V}, "
                          f"hi >= 1; got {tags!r}")
-    for value, name in ((noise, "noise"), (sharpness, "sharpness")):
-        if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    noise = as_float(noise, "noise", nonnegative=True)
+    sharpness = as_float(sharpness, "sharpness", nonnegative=True)
     w_a = rng.standard_normal((Da, K)) / np.sqrt(K)
     c_a = 0.3 * rng.standard_normal(Da)
     w_b = rng.standard_normal((V, K)) / np.sqrt(K)
@@ -77,7 +89,7 @@ def two_modalities(n: int, rng: np.random.Generator, latent_dim: int = 4, dense_
 
 
 class L2NormCache(NamedTuple):
-    """What ``l2_normalize_backward`` needs from the forward pass."""
+    """What ``l2_normalize_backward`` needs from the forward pass (its own copies)."""
     x: np.ndarray     # (N, D) input
     norm: np.ndarray  # (N, 1) ||x_n||, before the clamp at eps
     eps: float
@@ -86,30 +98,38 @@ class L2NormCache(NamedTuple):
 def l2_normalize_forward(x, eps: float = 1e-12) -> tuple[np.ndarray, L2NormCache]:
     """Scale each row to unit length: out_n = x_n / max(||x_n||, eps).
 
-    x: (N, D) -> out: (N, D). A row shorter than eps (a zero row: an item with no tags) is
-    divided by eps instead, so it stays finite, as in torch.
+    x: (N, D) -> out: (N, D), in x's dtype. A row shorter than eps (a zero row: an item with
+    no tags) is divided by eps instead, so it stays finite, as in torch. The norm is computed
+    overflow-safe (rows near 1e200 or 1e-200 still come out of unit length, where
+    ``torch.nn.functional.normalize`` gives 0 or NaN). NaN propagates, as in torch.
     Reference: ``torch.nn.functional.normalize(x, dim=1, eps=eps)``.
     """
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive; got {eps!r}")
-    norm = np.linalg.norm(x, axis=1, keepdims=True)     # (N, 1)
-    return x / np.maximum(norm, eps), L2NormCache(x, norm, float(eps))
+    eps = as_float(eps, "eps", positive=True)
+    norm = safe_norm(x, axis=1, keepdims=True)          # (N, 1)
+    with np.errstate(invalid="ignore"):                  # NaN rows stay NaN
+        out = x / np.maximum(norm, eps)
+    return out, L2NormCache(x.copy(), norm, eps)
 
 
 def l2_normalize_backward(dout, cache: L2NormCache) -> np.ndarray:
-    """dx_n = dout_n / r - x_n (x_n . dout_n) / r^3 with r = ||x_n|| (the Jacobian of x / ||x||
-    is (I - u u^T) / r, u = x / r); where r <= eps the divisor is the constant eps: dout_n / eps.
+    """dx_n = (dout_n - u_n (u_n . dout_n)) / r with r = ||x_n||, u_n = x_n / r (the Jacobian
+    of x / ||x|| is (I - u u^T) / r); where r <= eps the divisor is the constant eps:
+    dout_n / eps. Written with u rather than x / r^3, so huge rows do not overflow.
 
     dout: (N, D) -> dx: (N, D).
     """
-    x, norm, eps = cache
+    x, norm, eps = check_cache(cache, L2NormCache, "l2_normalize_backward")
     dout = as_float_array(dout, "dout", ndim=2, shape_hint="(N, D)")
-    check_same_shape(dout, x, "dout", "x")
+    if dout.shape != x.shape:
+        raise ValueError(f"dout must have the shape of the forward's output {x.shape}; "
+                         f"got {dout.shape}")
     live = norm > eps                                     # (N, 1)
     r = np.where(live, norm, eps)
-    radial = np.where(live, np.sum(x * dout, axis=1, keepdims=True) / r ** 3, 0.0)
-    return dout / r - x * radial
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # NaN propagates
+        u = np.where(live, x / r, 0.0)
+        radial = np.sum(u * dout, axis=1, keepdims=True)  # 0 where not live
+        return (dout - u * radial) / r
 
 
 class EmbedCache(NamedTuple):
@@ -130,24 +150,20 @@ def embed_forward(x, w) -> tuple[np.ndarray, EmbedCache]:
     if w.shape[1] != x.shape[1]:
         raise ValueError(f"w must be (E, D) with D={x.shape[1]} to match x {x.shape}; "
                          f"got {w.shape}")
-    z, ncache = l2_normalize_forward(x @ w.T)            # (N, E)
-    return z, EmbedCache(x, w, ncache)
+    with np.errstate(invalid="ignore", over="ignore"):   # NaN and inf propagate, as in torch
+        z, ncache = l2_normalize_forward(x @ w.T)        # (N, E)
+    return z, EmbedCache(x.copy(), w.copy(), ncache)
 
 
 def embed_backward(dz, cache: EmbedCache) -> tuple[np.ndarray, np.ndarray]:
     """dz: (N, E) -> dx: (N, D), dw: (E, D)."""
-    x, w, ncache = cache
+    x, w, ncache = check_cache(cache, EmbedCache, "embed_backward")
+    dz = as_float_array(dz, "dz", ndim=2, shape_hint="(N, E)")
+    if dz.shape != ncache.x.shape:
+        raise ValueError(f"dz must have the shape of the forward's output {ncache.x.shape}; "
+                         f"got {dz.shape}")
     dh = l2_normalize_backward(dz, ncache)               # (N, E) gradient before normalising
     return dh @ w, dh.T @ x
-
-
-def _check_temperature(temperature) -> float:
-    """A real number (or 0-d array) that is finite and > 0, as a float."""
-    value = np.asarray(temperature)
-    if (isinstance(temperature, bool) or value.ndim != 0 or value.dtype.kind not in "iuf"
-            or not np.isfinite(value) or not value > 0):
-        raise ValueError(f"temperature must be a finite number > 0; got {temperature!r}")
-    return float(value)
 
 
 def _check_pair_of_rows(za, zb, name_a: str, name_b: str):
@@ -176,18 +192,20 @@ def info_nce_loss(za, zb, temperature: float) -> tuple[float, tuple[np.ndarray, 
 
     za, zb: (N, E);  temperature > 0.  Returns (loss, (dza, dzb)).
     Reference: ``(F.cross_entropy(S, t) + F.cross_entropy(S.T, t)) / 2``, t = arange(N).
+    NaN in za or zb propagates to the loss and the gradients, as in torch.
     """
     za, zb = _check_pair_of_rows(za, zb, "za", "zb")
-    T = _check_temperature(temperature)
+    T = as_float(temperature, "temperature", positive=True)
     N = za.shape[0]
-    S = za @ zb.T / T                                    # (N, N) similarity logits
-    log_p = log_softmax(S, axis=1)                       # a-to-b: each row over the gallery b
-    log_q = log_softmax(S, axis=0)                       # b-to-a: each column over a
-    diag = np.arange(N)
-    loss = -0.5 * (log_p[diag, diag].mean() + log_q[diag, diag].mean())
-    eye = np.eye(N)
-    dS = ((np.exp(log_p) - eye) + (np.exp(log_q) - eye)) / (2 * N)
-    return float(loss), (dS @ zb / T, dS.T @ za / T)
+    with np.errstate(invalid="ignore", over="ignore"):   # NaN and inf propagate, as in torch
+        S = za @ zb.T / T                                # (N, N) similarity logits
+        log_p = log_softmax(S, axis=1)                   # a-to-b: each row over the gallery b
+        log_q = log_softmax(S, axis=0)                   # b-to-a: each column over a
+        diag = np.arange(N)
+        loss = -0.5 * (log_p[diag, diag].mean() + log_q[diag, diag].mean())
+        eye = np.eye(N)
+        dS = ((np.exp(log_p) - eye) + (np.exp(log_q) - eye)) / (2 * N)
+        return float(loss), (dS @ zb / T, dS.T @ za / T)
 
 
 def kl_distillation_loss(teacher_logits, student_logits,
@@ -201,15 +219,16 @@ def kl_distillation_loss(teacher_logits, student_logits,
 
     teacher_logits, student_logits: (N, C);  temperature > 0.  Returns (loss, dstudent).
     Reference: ``F.kl_div(F.log_softmax(s / T, 1), F.log_softmax(t / T, 1),
-    reduction="batchmean", log_target=True)``.
+    reduction="batchmean", log_target=True)``. NaN propagates, as in torch.
     """
     t = as_float_array(teacher_logits, "teacher_logits", ndim=2, shape_hint="(N, C)")
     s = as_float_array(student_logits, "student_logits", ndim=2, shape_hint="(N, C)")
     check_same_shape(t, s, "teacher_logits", "student_logits")
-    T = _check_temperature(temperature)
+    T = as_float(temperature, "temperature", positive=True)
     N = t.shape[0]
-    if N < 1:
-        raise ValueError("the batch is empty")
+    if N < 1 or t.shape[1] < 1:
+        raise ValueError("teacher_logits and student_logits need at least one row and one "
+                         f"class; got shape {t.shape}")
     log_p, log_q = log_softmax(t / T, axis=1), log_softmax(s / T, axis=1)
     p = np.exp(log_p)
     loss = float(np.sum(p * (log_p - log_q)) / N)
@@ -223,12 +242,23 @@ def retrieval_recall(queries, gallery, k: int) -> float:
     by the dot product (the cosine for unit rows). Ties count against the query: its rank is
     the number of *other* candidates scoring at least as high, and it is a hit when rank < k.
 
-    queries, gallery: (N, E);  1 <= k <= N.  Returns a float in [0, 1].
+    queries, gallery: (N, E), finite (NaN or inf raises ValueError: a NaN score would rank
+    first);  1 <= k <= N.  Returns a float in [0, 1]. Each query row and the whole gallery
+    are divided by their largest |entry| first (no ranking changes), so entries near 1e300
+    do not overflow into ties.
     """
     queries, gallery = _check_pair_of_rows(queries, gallery, "queries", "gallery")
+    for name, arr in (("queries", queries), ("gallery", gallery)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
     N = queries.shape[0]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= N:
+    k = as_int(k, "k")
+    if not 1 <= k <= N:
         raise ValueError(f"k must be an int with 1 <= k <= N = {N}; got {k!r}")
+    q_scale = np.max(np.abs(queries), axis=1, keepdims=True)
+    queries = queries / np.where(q_scale > 0, q_scale, 1.0)
+    g_scale = np.max(np.abs(gallery))
+    gallery = gallery / (g_scale if g_scale > 0 else 1.0)
     scores = queries @ gallery.T                         # (N, N)
     own = np.diag(scores)[:, None]                       # (N, 1)
     rank = np.sum(scores >= own, axis=1) - 1             # others at least as good
@@ -243,7 +273,8 @@ def train_contrastive(a, b, *, dim: int, temperature: float, lr: float, epochs: 
     ``batch_size`` (a last batch of one pair is skipped: it has no negatives). Starting
     weights: ``wa``, ``wb`` if given (copied), else N(0, 1/D) entries drawn from ``rng``.
 
-    a: (N, Da);  b: (N, Db);  dim = E.  Returns wa: (E, Da), wb: (E, Db) and the history of
+    a: (N, Da);  b: (N, Db), both finite (NaN or inf raises ValueError);  dim = E.
+    Returns wa: (E, Da), wb: (E, Db) and the history of
     the mean training loss per epoch, (epochs,).
     """
     a = as_float_array(a, "a", ndim=2, shape_hint="(N, Da)")
@@ -253,14 +284,17 @@ def train_contrastive(a, b, *, dim: int, temperature: float, lr: float, epochs: 
                          f"got {a.shape[0]} and {b.shape[0]}")
     if a.shape[0] < 2:
         raise ValueError(f"contrastive training needs at least 2 pairs; got {a.shape[0]}")
+    for name, arr in (("a", a), ("b", b)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite (no NaN or inf): training on it would "
+                             "only produce NaN weights")
     E = check_positive_int(dim, "dim")
-    T = _check_temperature(temperature)
+    T = as_float(temperature, "temperature", positive=True)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     if batch_size < 2:
         raise ValueError("batch_size must be at least 2: a contrastive batch needs negatives")
-    if not (np.isscalar(lr) and lr > 0):
-        raise ValueError(f"lr must be positive; got {lr!r}")
+    lr = as_float(lr, "lr", positive=True)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     N, Da = a.shape

@@ -12,7 +12,7 @@ import numpy as np
 
 from .activations import log_softmax
 from .likelihoods import gaussian_log_likelihood
-from .validation import as_float_array, as_int_array, check_positive_int
+from .validation import as_float, as_float_array, as_int_array, check_positive_int
 
 __all__ = ["GaussianNB", "fit_gaussian_nb", "gaussian_nb_log_joint", "gaussian_nb_posterior",
            "sample_gaussian_nb"]
@@ -33,11 +33,17 @@ def fit_gaussian_nb(x, y, n_classes: int, shared_variance: bool = False,
     With ``shared_variance`` every class gets the pooled variance sum_n (x_n - mean_{y_n})^2 / N
     (the maximum-likelihood estimate when the classes are constrained to share it); then
     log p(y = 1 | x) - log p(y = 0 | x) is linear in x, the form of logistic regression.
-    x: (N, D);  y: (N,) integers in [0, K), every class present  ->  GaussianNB.
+    x: (N, D), finite (NaN and inf are refused);  y: (N,) integers in [0, K), every class
+    present;  var_floor > 0  ->  GaussianNB.
     """
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite; it holds NaN or inf")
     y = as_int_array(y, "y", ndim=1)
     K = check_positive_int(n_classes, "n_classes")
+    var_floor = as_float(var_floor, "var_floor", positive=True)
+    if not isinstance(shared_variance, (bool, np.bool_)):
+        raise TypeError(f"shared_variance must be a bool; got {type(shared_variance).__name__}")
     N, D = x.shape
     if y.shape != (N,):
         raise ValueError(f"y must be (N,) = ({N},) to match x {x.shape}; got {y.shape}")
@@ -46,7 +52,8 @@ def fit_gaussian_nb(x, y, n_classes: int, shared_variance: bool = False,
         raise ValueError(f"y must hold integers in [0, {K}) with every class present; "
                          f"class counts {counts.tolist()}")
     mean = np.stack([x[y == k].mean(axis=0) for k in range(K)])  # (K, D)
-    sq = (x - mean[y]) ** 2  # (N, D) squared deviations from each point's class mean
+    with np.errstate(over="ignore"):  # points near 1e300: the variance is inf, exactly
+        sq = (x - mean[y]) ** 2  # (N, D) squared deviations from each point's class mean
     if shared_variance:
         var = np.broadcast_to(sq.mean(axis=0), (K, D))
     else:
@@ -55,7 +62,11 @@ def fit_gaussian_nb(x, y, n_classes: int, shared_variance: bool = False,
 
 
 def gaussian_nb_log_joint(model: GaussianNB, x) -> np.ndarray:
-    """log p(x_n, y = k) = log p(y = k) + log p(x_n | y = k).  x: (N, D)  ->  (N, K)."""
+    """log p(x_n, y = k) = log p(y = k) + log p(x_n | y = k).  x: (N, D)  ->  (N, K).
+
+    x must be finite (NaN and inf are refused with a ValueError).
+    """
+    _check_model(model)
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
     K, D = model.mean.shape
     if x.shape[1] != D:
@@ -65,13 +76,20 @@ def gaussian_nb_log_joint(model: GaussianNB, x) -> np.ndarray:
 
 
 def gaussian_nb_posterior(model: GaussianNB, x) -> np.ndarray:
-    """Bayes' rule p(y = k | x_n) = softmax_k log p(x_n, y = k).  x: (N, D)  ->  (N, K)."""
-    return np.exp(log_softmax(gaussian_nb_log_joint(model, x), axis=1))
+    """Bayes' rule p(y = k | x_n) = softmax_k log p(x_n, y = k).  x: (N, D)  ->  (N, K).
+
+    A row so far from every class that all its log p(x_n, y = k) are -inf gets NaN, as
+    ``torch.softmax`` gives for a row of -inf.
+    """
+    joint = gaussian_nb_log_joint(model, x)
+    with np.errstate(invalid="ignore"):
+        return np.exp(log_softmax(joint, axis=1))
 
 
 def sample_gaussian_nb(model: GaussianNB, n: int, rng: np.random.Generator
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Ancestral sampling: y ~ p(y), then x ~ p(x | y).  ->  x: (n, D), y: (n,) int64."""
+    _check_model(model)
     n = check_positive_int(n, "n")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
@@ -79,3 +97,15 @@ def sample_gaussian_nb(model: GaussianNB, n: int, rng: np.random.Generator
     y = rng.choice(K, size=n, p=np.exp(model.log_prior))
     x = model.mean[y] + np.exp(0.5 * model.logvar[y]) * rng.standard_normal((n, D))
     return x, y.astype(np.int64)
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, GaussianNB):
+        raise TypeError(f"model must be a GaussianNB (from fit_gaussian_nb); got "
+                        f"{type(model).__name__}")
+    K = model.log_prior.shape[0] if np.ndim(model.log_prior) == 1 else None
+    if K is None or np.shape(model.mean) != np.shape(model.logvar) or np.ndim(model.mean) != 2 \
+            or np.shape(model.mean)[0] != K:
+        raise ValueError("model must hold log_prior (K,), mean (K, D) and logvar (K, D); got "
+                         f"{np.shape(model.log_prior)}, {np.shape(model.mean)} and "
+                         f"{np.shape(model.logvar)}")

@@ -24,6 +24,8 @@ from collections import Counter
 
 import numpy as np
 
+__all__ = ["BOS", "EOS", "UNK", "tokenize", "NGramModel"]
+
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -49,7 +51,8 @@ class NGramModel:
     def __init__(self, n: int, k: float = 1.0, min_count: int = 1):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n (the model's order) must be an integer >= 1; got {n!r}")
-        if isinstance(k, bool) or not isinstance(k, (int, float, np.number)) \
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.integer,
+                                                                 np.floating)) \
                 or not np.isfinite(k) or k < 0:
             raise ValueError(f"k (add-k smoothing) must be a finite number >= 0; got {k!r}")
         if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) \
@@ -113,9 +116,12 @@ class NGramModel:
 
     def prob(self, word: str, history=()) -> float:
         """p(word | h); a word outside the vocabulary is scored as ``<unk>``, and ``</s>``
-        asks for the probability that the sentence ends here."""
+        asks for the probability that the sentence ends here (``<s>`` raises ValueError)."""
         if not isinstance(word, str):
             raise TypeError(f"word must be a str; got {type(word).__name__}")
+        if word == BOS:
+            raise ValueError(f"word must not be {BOS}: the start symbol is only conditioned on, "
+                             "never predicted (its probability would be that of <unk>)")
         return float(self.distribution(history)[self.index[self._known(word)]])
 
     def log_likelihood(self, sentence) -> float:

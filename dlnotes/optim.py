@@ -12,12 +12,20 @@ Usage::
 
     opt = Adam(params, lr=1e-3)      # params: dict name -> np.ndarray (float)
     opt.step(grads)                  # grads: dict with exactly the same keys and shapes
+
+Every gradient goes through ``validation.as_float_array``: complex numbers (whose imaginary
+part would be dropped), strings, ``None`` and ragged lists are refused with a message naming
+``grads[name]``, before any parameter changes. NaN or inf in a gradient propagate into the
+parameters, as in ``torch.optim``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float_array, check_keys
+from .validation import as_float, as_float_array, as_probability, check_keys
+
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "RMSpropEpsInSqrt", "Adam",
+           "exponentially_weighted_average"]
 
 
 class Optimizer:
@@ -31,9 +39,10 @@ class Optimizer:
                 raise TypeError(f"params[{name!r}] must be a floating-point numpy array "
                                 f"(updated in place); got {type(p).__name__}"
                                 f"{'' if not isinstance(p, np.ndarray) else ' of ' + str(p.dtype)}")
-        _check_positive(lr, "lr")
+            if not p.flags.writeable:
+                raise ValueError(f"params[{name!r}] must be writeable (it is updated in place)")
         self.params = params
-        self.lr = float(lr)
+        self.lr = as_float(lr, "lr", positive=True)
         self.t = 0
         self.state: dict[str, dict[str, np.ndarray]] = {k: {} for k in params}
 
@@ -42,13 +51,24 @@ class Optimizer:
         if not isinstance(grads, dict):
             raise TypeError(f"grads must be a dict; got {type(grads).__name__}")
         check_keys(list(grads), list(self.params), "grads")
+        checked = {}
         for name, p in self.params.items():
-            g = np.asarray(grads[name])
+            label = f"grads[{name!r}]"
+            try:
+                g = as_float_array(grads[name], label)
+            except ValueError as exc:            # a ragged list: NumPy cannot make an array
+                if label in str(exc):
+                    raise
+                raise ValueError(f"{label} must be an array of shape {p.shape}; got a "
+                                 f"{type(grads[name]).__name__} NumPy cannot turn into one "
+                                 "(ragged?)") from None
             if g.shape != p.shape:
-                raise ValueError(f"grads[{name!r}] must have shape {p.shape}; got {g.shape}")
+                raise ValueError(f"{label} must have shape {p.shape}; got {g.shape}")
+            checked[name] = g.astype(p.dtype, copy=False)
         self.t += 1
-        for name, p in self.params.items():
-            self._update(p, np.asarray(grads[name], dtype=p.dtype), self.state[name])
+        with np.errstate(over="ignore", invalid="ignore"):   # inf/NaN propagate, as in torch
+            for name, p in self.params.items():
+                self._update(p, checked[name], self.state[name])
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> None:
         raise NotImplementedError
@@ -103,7 +123,7 @@ class RMSprop(Optimizer):
     def __init__(self, params: dict, lr: float, alpha: float = 0.99, eps: float = 1e-8):
         super().__init__(params, lr)
         self.alpha = _check_fraction(alpha, "alpha")
-        self.eps = _check_positive(eps, "eps")
+        self.eps = as_float(eps, "eps", positive=True)
 
     def _update(self, p, g, state):
         s = state.setdefault("square_avg", np.zeros_like(p))
@@ -123,7 +143,7 @@ class RMSpropEpsInSqrt(Optimizer):
     def __init__(self, params: dict, lr: float, alpha: float = 0.99, eps: float = 1e-8):
         super().__init__(params, lr)
         self.alpha = _check_fraction(alpha, "alpha")
-        self.eps = _check_positive(eps, "eps")
+        self.eps = as_float(eps, "eps", positive=True)
 
     def _update(self, p, g, state):
         s = state.setdefault("square_avg", np.zeros_like(p))
@@ -146,7 +166,7 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}")
         self.betas = (_check_fraction(betas[0], "betas[0]", allow_zero=True),
                       _check_fraction(betas[1], "betas[1]", allow_zero=True))
-        self.eps = _check_positive(eps, "eps")
+        self.eps = as_float(eps, "eps", positive=True)
 
     def _update(self, p, g, state):
         b1, b2 = self.betas
@@ -181,22 +201,13 @@ def exponentially_weighted_average(values, beta: float, bias_correction: bool = 
         raise TypeError(f"bias_correction must be a bool; got {type(bias_correction).__name__}")
     out = np.empty_like(theta)          # (T, ...)
     v = np.zeros_like(theta[0])         # (...)
-    for t in range(theta.shape[0]):
-        v = beta * v + (1.0 - beta) * theta[t]
-        out[t] = v / (1.0 - beta ** (t + 1)) if bias_correction else v
+    with np.errstate(over="ignore", invalid="ignore"):       # inf/NaN propagate
+        for t in range(theta.shape[0]):
+            v = beta * v + (1.0 - beta) * theta[t]
+            out[t] = v / (1.0 - beta ** (t + 1)) if bias_correction else v
     return out
 
 
-def _check_positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number; got {value!r}")
-    return float(value)
-
-
 def _check_fraction(value, name: str, allow_zero: bool = False) -> float:
-    low_ok = (lambda v: v >= 0) if allow_zero else (lambda v: v > 0)
-    if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating))
-            or not (low_ok(value) and value < 1)):
-        interval = "[0, 1)" if allow_zero else "(0, 1)"
-        raise ValueError(f"{name} must lie in {interval}; got {value!r}")
-    return float(value)
+    """A decay rate in [0, 1) (``allow_zero``) or (0, 1)."""
+    return as_probability(value, name, open_low=not allow_zero, open_high=True)

@@ -35,8 +35,20 @@ from typing import NamedTuple
 import numpy as np
 
 from .optim import Adam
-from .rl import GridWorld
-from .validation import as_float_array, as_int_array, check_positive_int
+from .rl import GridWorld, _check_gamma
+from .validation import (
+    as_float,
+    as_float_array,
+    as_int,
+    as_int_array,
+    as_probability,
+    check_cache,
+    check_positive_int,
+)
+
+__all__ = ["init_qnet", "QNetCache", "qnet_forward", "qnet_backward", "q_values", "TDCache",
+           "td_loss_forward", "td_loss_backward", "dqn_targets", "Transitions", "semi_gradient",
+           "ReplayBuffer", "grid_features", "DQNHistory", "train_dqn"]
 
 PARAM_NAMES = ("w1", "b1", "w2", "b2")
 
@@ -67,7 +79,8 @@ def qnet_forward(x, w1, b1, w2, b2) -> tuple[np.ndarray, QNetCache]:
     """Action values of a batch of states: q = tanh(x w1^T + b1) w2^T + b2.
 
     x: (B, D);  w1: (H, D);  b1: (H,);  w2: (A, H);  b2: (A,).  Returns q: (B, A) and a cache.
-    Same as torch.nn.Sequential(nn.Linear(D, H), nn.Tanh(), nn.Linear(H, A)).
+    Same as torch.nn.Sequential(nn.Linear(D, H), nn.Tanh(), nn.Linear(H, A)); NaN in x or
+    a weight propagates into q, as there.
     """
     x = as_float_array(x, "x", ndim=2, shape_hint="(B, D)")
     w1 = as_float_array(w1, "w1", ndim=2, shape_hint="(H, D)")
@@ -76,28 +89,34 @@ def qnet_forward(x, w1, b1, w2, b2) -> tuple[np.ndarray, QNetCache]:
     b2 = as_float_array(b2, "b2", ndim=1, shape_hint="(A,)")
     B, D = x.shape
     H, A = w1.shape[0], w2.shape[0]
-    if w1.shape[1] != D:
-        raise ValueError(f"w1 must be (H, D) with D={D} to match x; got {w1.shape}")
+    if w1.shape[1] != D or H == 0:
+        raise ValueError(f"w1 must be (H, D) with H >= 1 and D={D} to match x; got {w1.shape}")
     if w2.shape[1] != H or b1.shape != (H,) or b2.shape != (A,):
-        raise ValueError(f"expected b1 ({H},), w2 (A, {H}) and b2 (A,); got b1 {b1.shape}, "
-                         f"w2 {w2.shape}, b2 {b2.shape}")
+        raise ValueError(f"expected b1 ({H},), w2 (A, {H}) and b2 (A,) for w1's H = {H}; got "
+                         f"b1 {b1.shape}, w2 {w2.shape}, b2 {b2.shape}")
     h = np.tanh(x @ w1.T + b1)                        # (B, H)
     q = h @ w2.T + b2                                 # (B, A)
-    return q, QNetCache(x, h, w1, w2)
+    # The cache keeps its own copies: changing x or the weights in place afterwards (an
+    # optimiser step) cannot change what the backward computes.
+    return q, QNetCache(x.copy(), h, w1.copy(), w2.copy())
 
 
 def qnet_backward(dq, cache: QNetCache) -> tuple[np.ndarray, ...]:
-    """Gradients (dx, dw1, db1, dw2, db2) of the forward's inputs, given dq: (B, A)."""
-    x, h, w1, w2 = cache
+    """Gradients (dx, dw1, db1, dw2, db2) of the forward's inputs, given dq: (B, A).
+
+    NaN in dq propagates into every gradient it reaches, as in torch.
+    """
+    x, h, w1, w2 = check_cache(cache, QNetCache, "qnet_backward")
     dq = as_float_array(dq, "dq", ndim=2, shape_hint="(B, A)")
     if dq.shape != (x.shape[0], w2.shape[0]):
         raise ValueError(f"dq must have shape {(x.shape[0], w2.shape[0])}; got {dq.shape}")
-    dw2 = dq.T @ h                                    # (A, H)
-    db2 = dq.sum(axis=0)                              # (A,)
-    dpre = (dq @ w2) * (1.0 - h * h)                  # (B, H): tanh' = 1 - tanh^2
-    dw1 = dpre.T @ x                                  # (H, D)
-    db1 = dpre.sum(axis=0)                            # (H,)
-    dx = dpre @ w1                                    # (B, D)
+    with np.errstate(over="ignore", invalid="ignore"):   # inf in dq: inf/NaN, as in torch
+        dw2 = dq.T @ h                                # (A, H)
+        db2 = dq.sum(axis=0)                          # (A,)
+        dpre = (dq @ w2) * (1.0 - h * h)              # (B, H): tanh' = 1 - tanh^2
+        dw1 = dpre.T @ x                              # (H, D)
+        db1 = dpre.sum(axis=0)                        # (H,)
+        dx = dpre @ w1                                # (B, D)
     return dx, dw1, db1, dw2, db2
 
 
@@ -117,7 +136,8 @@ def td_loss_forward(q, actions, targets) -> tuple[float, TDCache]:
     """Half the mean squared TD error, L = 1/(2B) sum_b (y_b - q[b, a_b])^2.
 
     q: (B, A) online action values;  actions: (B,) int;  targets: (B,) the TD targets y,
-    treated as constants (no gradient flows into them).
+    treated as constants (no gradient flows into them). NaN in q or targets gives a NaN loss
+    (as ``torch.nn.functional.mse_loss``); B = 0 is refused.
     """
     q = as_float_array(q, "q", ndim=2, shape_hint="(B, A)")
     B, A = q.shape
@@ -126,17 +146,22 @@ def td_loss_forward(q, actions, targets) -> tuple[float, TDCache]:
     if actions.shape != (B,) or targets.shape != (B,):
         raise ValueError(f"actions and targets must be ({B},) to match q; got "
                          f"{actions.shape} and {targets.shape}")
+    if B == 0 or A == 0:
+        raise ValueError(f"q must hold at least one move and one action; got shape {q.shape}")
     if np.any((actions < 0) | (actions >= A)):
         raise ValueError(f"actions must lie in 0..{A - 1}; got {actions.min()}..{actions.max()}")
-    error = q[np.arange(B), actions] - targets        # (B,)
-    return 0.5 * float(np.mean(error * error)), TDCache(error, actions, A)
+    with np.errstate(over="ignore", invalid="ignore"):   # huge errors: an inf loss, as torch
+        error = q[np.arange(B), actions] - targets    # (B,)
+        loss = 0.5 * float(np.mean(error * error))
+    return loss, TDCache(error, actions.copy(), A)
 
 
 def td_loss_backward(dloss: float, cache: TDCache) -> np.ndarray:
     """dL/dq: (B, A), zero except at the taken actions, where it is dloss * (q - y) / B."""
-    error, actions, A = cache
+    error, actions, A = check_cache(cache, TDCache, "td_loss_backward")
+    dloss = as_float(dloss, "dloss", finite=False)
     B = error.shape[0]
-    dq = np.zeros((B, A))
+    dq = np.zeros((B, A), dtype=error.dtype)
     dq[np.arange(B), actions] = dloss * error / B
     return dq
 
@@ -156,6 +181,8 @@ def dqn_targets(q_next, rewards, done, gamma: float) -> np.ndarray:
     if rewards.shape != (q_next.shape[0],) or done.shape != rewards.shape:
         raise ValueError(f"rewards and done must be ({q_next.shape[0]},) to match q_next; "
                          f"got {rewards.shape} and {done.shape}")
+    if q_next.shape[1] == 0:
+        raise ValueError(f"q_next must hold at least one action; got shape {q_next.shape}")
     return rewards + gamma * np.where(done, 0.0, q_next.max(axis=1))
 
 
@@ -209,12 +236,16 @@ class ReplayBuffer:
         return self.size
 
     def add(self, x, a: int, r: float, x_next, done: bool) -> None:
-        """Store one move; x, x_next: (D,)."""
+        """Store one move; x, x_next: (D,);  a: an int >= 0;  r: a finite number;  done: a bool."""
         D = self.x.shape[1]
         x = as_float_array(x, "x", ndim=1)
         x_next = as_float_array(x_next, "x_next", ndim=1)
         if x.shape != (D,) or x_next.shape != (D,):
             raise ValueError(f"x and x_next must be ({D},); got {x.shape} and {x_next.shape}")
+        a = as_int(a, "a", minimum=0)
+        r = as_float(r, "r")
+        if not isinstance(done, (bool, np.bool_)):
+            raise TypeError(f"done must be a bool; got {type(done).__name__} {done!r}")
         i = self.next
         self.x[i], self.a[i], self.r[i], self.x_next[i], self.done[i] = x, a, r, x_next, done
         self.next = (i + 1) % self.capacity
@@ -223,6 +254,8 @@ class ReplayBuffer:
     def sample(self, batch_size: int, rng: np.random.Generator) -> Transitions:
         """A mini-batch of ``batch_size`` stored moves drawn uniformly with replacement."""
         batch_size = check_positive_int(batch_size, "batch_size")
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
         if self.size == 0:
             raise ValueError("the replay buffer is empty: add moves before sampling")
         idx = rng.integers(self.size, size=batch_size)
@@ -269,14 +302,19 @@ def train_dqn(env: GridWorld, features, *, episodes: int, n_hidden: int, lr: flo
     if features.shape[0] != env.n_states:
         raise ValueError(f"features must have one row per state ({env.n_states}); "
                          f"got shape {features.shape}")
+    if not np.all(np.isfinite(features)):
+        raise ValueError("features must be finite; they hold NaN or inf")
     episodes = check_positive_int(episodes, "episodes")
     batch_size = check_positive_int(batch_size, "batch_size")
     target_every = check_positive_int(target_every, "target_every")
     max_steps = check_positive_int(max_steps, "max_steps")
     warmup = batch_size if warmup is None else check_positive_int(warmup, "warmup")
     gamma = _check_gamma(gamma)
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 <= epsilon <= 1:
-        raise ValueError(f"epsilon must be a probability in [0, 1]; got {epsilon!r}")
+    try:
+        epsilon = as_probability(epsilon, "epsilon")
+    except TypeError:
+        raise ValueError(f"epsilon must be a probability in [0, 1]; got {epsilon!r}") from None
+    lr = as_float(lr, "lr", positive=True)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
     params = init_qnet(features.shape[1], n_hidden, env.n_actions, rng)
@@ -315,9 +353,3 @@ def _check_params(params) -> None:
         got = sorted(params) if isinstance(params, dict) else type(params).__name__
         raise ValueError(f"params must be a dict with keys {list(PARAM_NAMES)}; got {got}")
 
-
-def _check_gamma(gamma) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating)) \
-            or not 0.0 <= gamma < 1.0:
-        raise ValueError(f"gamma (the discount) must lie in [0, 1); got {gamma!r}")
-    return float(gamma)

@@ -21,12 +21,14 @@ Reference: Sutton and Barto, Reinforcement Learning: An Introduction (2nd ed., 2
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
-from .validation import check_positive_int
+from .validation import as_float, as_float_array, check_positive_int, sum_tolerance
+
+__all__ = ["Model", "GridWorld", "bellman_backup", "value_iteration", "greedy_policy",
+           "td_targets", "q_learning"]
 
 ACTIONS = ("up", "down", "left", "right")
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))          # (d_row, d_col) of each action
@@ -93,12 +95,15 @@ class GridWorld:
         self.slip = float(slip)
         self.n_states, self.n_actions = len(self.cells), len(ACTIONS)
 
-    def _check_state_action(self, s, a) -> None:
-        for value, name, size in ((s, "s", self.n_states), (a, "a", self.n_actions)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    def _check_state_action(self, s, a, names=("s", "a")) -> tuple[int, int]:
+        checked = []
+        for value, name, size in ((s, names[0], self.n_states), (a, names[1], self.n_actions)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name} must be an int index; got {type(value).__name__}")
             if not 0 <= value < size:
                 raise ValueError(f"{name}={value} is out of range 0..{size - 1}")
+            checked.append(int(value))
+        return checked[0], checked[1]
 
     def _move(self, s: int, a: int) -> int:
         i, j = self.cells[s]
@@ -107,7 +112,7 @@ class GridWorld:
 
     def outcomes(self, s: int, a: int) -> list[tuple[float, int]]:
         """The model of one move: a list of (probability, next state); terminal s stays put."""
-        self._check_state_action(s, a)
+        s, a = self._check_state_action(s, a)
         if self.terminal[s]:
             return [(1.0, s)]
         result = [(1.0 - self.slip, self._move(s, a))]
@@ -120,12 +125,14 @@ class GridWorld:
 
         rng draws the slips; it is needed only when ``slip`` > 0.
         """
-        self._check_state_action(s, a)
+        s, a = self._check_state_action(s, a)
         if self.terminal[s]:
             return s, 0.0, True
         if self.slip > 0:
             if rng is None:
                 raise ValueError("a slippery world (slip > 0) needs an rng to draw the slips")
+            if not isinstance(rng, np.random.Generator):
+                raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
             u = rng.random()
             if u >= 1.0 - self.slip:
                 a = PERPENDICULAR[a][0 if u < 1.0 - self.slip / 2 else 1]
@@ -146,7 +153,7 @@ class GridWorld:
 
     def to_grid(self, values) -> np.ndarray:
         """Per-state values (S,) laid out on the grid: (H, W), NaN on walls (for heat maps)."""
-        values = np.asarray(values, dtype=np.float64)
+        values = as_float_array(values, "values")
         if values.shape != (self.n_states,):
             raise ValueError(f"values must have shape ({self.n_states},); got {values.shape}")
         grid = np.full(self.shape, np.nan)
@@ -155,38 +162,57 @@ class GridWorld:
         return grid
 
 
-def _check_real(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+def _check_real(value, name: str) -> float:
+    """A finite real number (NumPy scalars accepted); anything else is a ValueError."""
+    try:
+        return as_float(value, name)
+    except TypeError:
+        raise ValueError(f"{name} must be a finite real number; got {value!r}") from None
 
 
 def _check_gamma(gamma) -> float:
-    _check_real(gamma, "gamma")
+    gamma = _check_real(gamma, "gamma")
     if not 0.0 <= gamma < 1.0:
         raise ValueError(f"gamma (the discount) must lie in [0, 1); got {gamma!r}")
-    return float(gamma)
+    return gamma
 
 
 def _as_model(env) -> Model:
-    if isinstance(env, Model):
-        return env
     if isinstance(env, GridWorld):
         return env.model()
-    raise TypeError(f"env must be a GridWorld or a Model; got {type(env).__name__}")
+    if not isinstance(env, Model):
+        raise TypeError(f"env must be a GridWorld or a Model; got {type(env).__name__}")
+    P = as_float_array(env.P, "env.P", ndim=3, shape_hint="(S, A, S)")
+    S, A = P.shape[:2]
+    if S == 0 or A == 0 or P.shape[2] != S:
+        raise ValueError(f"env.P must be (S, A, S) with S, A >= 1; got {P.shape}")
+    R = as_float_array(env.R, "env.R", ndim=2, shape_hint="(S, A)")
+    terminal = np.asarray(env.terminal)
+    if R.shape != (S, A) or terminal.shape != (S,) or terminal.dtype != bool:
+        raise ValueError(f"env.R must be (S, A) = {(S, A)} and env.terminal a bool (S,) "
+                         f"array; got {R.shape} and {terminal.dtype} {terminal.shape}")
+    if not (np.all(np.isfinite(P)) and np.all(np.isfinite(R))):
+        raise ValueError("env.P and env.R must be finite")
+    if np.any(P < 0) or np.max(np.abs(P.sum(axis=2) - 1)) > sum_tolerance(P.dtype, S):
+        raise ValueError("env.P[s, a] must be a probability distribution over s' for every "
+                         "(s, a)")
+    return Model(P, R, terminal)
 
 
 def bellman_backup(env, v, gamma: float) -> np.ndarray:
     """One Bellman backup of state values: q[s, a] = R[s, a] + gamma * sum_s' P[s, a, s'] v[s'].
 
-    env: GridWorld or Model with S states; v: (S,). Returns q: (S, A).
+    env: GridWorld or Model with S states; v: (S,), finite (NaN and inf are refused).
+    Returns q: (S, A).
     """
     model = _as_model(env)
     gamma = _check_gamma(gamma)
     S = model.P.shape[0]
-    v = np.asarray(v, dtype=np.float64)
+    v = as_float_array(v, "v")
     if v.shape != (S,):
         raise ValueError(f"v must have shape ({S},) to match the model; got {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("v must be finite; it holds NaN or inf")
     return model.R + gamma * model.P @ v              # (S, A)
 
 
@@ -198,7 +224,7 @@ def value_iteration(env, gamma: float, tol: float = 1e-10, max_iter: int = 100_0
     """
     model = _as_model(env)
     gamma = _check_gamma(gamma)
-    _check_real(tol, "tol")
+    tol = _check_real(tol, "tol")
     if tol <= 0:
         raise ValueError(f"tol must be > 0; got {tol!r}")
     max_iter = check_positive_int(max_iter, "max_iter")
@@ -212,10 +238,13 @@ def value_iteration(env, gamma: float, tol: float = 1e-10, max_iter: int = 100_0
 
 
 def greedy_policy(q) -> np.ndarray:
-    """The greedy action of each state, argmax_a q[s, a] (lowest index on ties): (S,) int."""
-    q = np.asarray(q, dtype=np.float64)
-    if q.ndim != 2:
-        raise ValueError(f"q must be an (S, A) table; got shape {q.shape}")
+    """The greedy action of each state, argmax_a q[s, a] (lowest index on ties): (S,) int.
+
+    A NaN in a row wins that row's argmax (its first NaN), as ``torch.argmax`` does.
+    """
+    q = as_float_array(q, "q")
+    if q.ndim != 2 or q.shape[1] == 0:
+        raise ValueError(f"q must be an (S, A) table with A >= 1 actions; got shape {q.shape}")
     return q.argmax(axis=1)
 
 
@@ -225,14 +254,22 @@ def td_targets(q, r, s_next, done, gamma: float) -> np.ndarray:
     q: (S, A); r: (B,) rewards; s_next: (B,) int next states; done: (B,) bool. Returns (B,).
     """
     gamma = _check_gamma(gamma)
-    q = np.asarray(q, dtype=np.float64)
-    r = np.asarray(r, dtype=np.float64)
+    q = as_float_array(q, "q")
+    r = as_float_array(r, "r")
     s_next, done = np.asarray(s_next), np.asarray(done)
-    if q.ndim != 2 or r.ndim != 1 or s_next.shape != r.shape or done.shape != r.shape:
-        raise ValueError(f"expected q (S, A) and r, s_next, done all (B,); got {q.shape}, "
-                         f"{r.shape}, {s_next.shape}, {done.shape}")
     if not np.issubdtype(s_next.dtype, np.integer):
         raise TypeError(f"s_next must hold int state indices; got dtype {s_next.dtype}")
+    if done.dtype != bool:
+        raise TypeError(f"done must be a bool array; got dtype {done.dtype}")
+    if q.ndim != 2 or q.shape[1] == 0 or r.ndim != 1 or s_next.shape != r.shape \
+            or done.shape != r.shape:
+        raise ValueError(f"expected q (S, A) and r, s_next, done all (B,); got {q.shape}, "
+                         f"{r.shape}, {s_next.shape}, {done.shape}")
+    if q.shape[0] == 0:
+        raise ValueError(f"q must hold at least one state; got shape {q.shape}")
+    if s_next.size and np.any((s_next < 0) | (s_next >= q.shape[0])):
+        raise ValueError(f"s_next must hold states of q, in 0..{q.shape[0] - 1} (q has "
+                         f"{q.shape[0]} rows); got {s_next.min()}..{s_next.max()}")
     return r + gamma * np.where(done, 0.0, q[s_next].max(axis=1))
 
 
@@ -245,29 +282,36 @@ def q_learning(env: GridWorld, *, episodes: int, alpha: float, gamma: float, eps
     (exploring starts), and runs until a terminal state or ``max_steps`` moves. After each move
     (s, a, r, s') the entry q[s, a] moves a fraction alpha towards the TD target
     r + gamma * max_a' q[s', a'] (just r when s' is terminal). Greedy ties are broken at random.
-    ``q_init`` (S, A) continues from an earlier table (default: zeros).
+    ``q_init`` (S, A) continues from an earlier table (default: zeros; it is copied, and NaN or
+    inf in it is refused with a ValueError).
     """
     if not isinstance(env, GridWorld):
         raise TypeError(f"env must be a GridWorld; got {type(env).__name__}")
     if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
         raise ValueError(f"episodes must be an integer >= 1; got {episodes!r}")
-    _check_real(alpha, "alpha")
+    alpha = _check_real(alpha, "alpha")
     if not 0.0 < alpha <= 1.0:
         raise ValueError(f"alpha (the step size) must lie in (0, 1]; got {alpha!r}")
     gamma = _check_gamma(gamma)
-    _check_real(epsilon, "epsilon")
+    epsilon = _check_real(epsilon, "epsilon")
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon must be a probability in [0, 1]; got {epsilon!r}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
     max_steps = check_positive_int(max_steps, "max_steps")
     S, A = env.n_states, env.n_actions
-    q = np.zeros((S, A)) if q_init is None else np.array(q_init, dtype=np.float64)
-    if q.shape != (S, A):
-        raise ValueError(f"q_init must have shape ({S}, {A}); got {q.shape}")
+    if q_init is None:
+        q = np.zeros((S, A))
+    else:
+        q = as_float_array(q_init, "q_init").astype(np.float64)   # a copy: q_init is kept
+        if q.shape != (S, A):
+            raise ValueError(f"q_init must have shape ({S}, {A}); got {q.shape}")
+        if not np.all(np.isfinite(q)):
+            raise ValueError("q_init must be finite; it holds NaN or inf (a NaN entry would "
+                             "spread through every TD target that reaches it)")
     starts = np.flatnonzero(~env.terminal)
     if start is not None:
-        env._check_state_action(start, 0)
+        start, _ = env._check_state_action(start, 0, names=("start", "a"))
     elif starts.size == 0:
         raise ValueError("every state is terminal: there is nothing to learn")
     for _ in range(int(episodes)):

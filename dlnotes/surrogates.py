@@ -17,13 +17,19 @@ so its gradient is zero wherever it exists; the two ways round that are
 
 Reference: R. J. Williams, "Simple statistical gradient-following algorithms for
 connectionist reinforcement learning", Machine Learning 8 (1992).
+
+Scores, logits and rewards must be finite: NaN and inf are refused with a ValueError (a
+NaN score has no predicted class). float32 scores give a float32 gradient.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .activations import sigmoid, softmax
-from .validation import as_float_array, as_int_array, check_positive_int
+from .validation import as_float, as_float_array, as_int, as_int_array, check_rng
+
+__all__ = ["accuracy", "soft_accuracy", "expected_reward_gradient", "score_function_estimates",
+           "reinforce_accuracy_gradient"]
 
 
 def accuracy(scores, y) -> float:
@@ -48,11 +54,14 @@ def soft_accuracy(scores, y, temperature: float = 1.0) -> tuple[float, np.ndarra
     Reference: ``torch.sigmoid((2 * y - 1) * scores / T).mean()`` and autograd.
     """
     scores, y = _check_binary(scores, y)
-    t = _check_positive_float(temperature, "temperature")
+    t = as_float(temperature, "temperature", positive=True)
     sign = 2.0 * y - 1.0
-    p = sigmoid(sign * scores / t)  # (N,) soft "is correct" per example
+    with np.errstate(over="ignore"):  # a tiny T: m / T may overflow to +-inf, sigmoid is 0 or 1
+        p = sigmoid(sign * scores.astype(np.float64) / t)  # (N,) soft "is correct" per example
     N = scores.shape[0]
-    return float(np.mean(p)), sign * p * (1.0 - p) / (t * N)
+    with np.errstate(over="ignore"):
+        grad = sign * p * (1.0 - p) / (t * N)
+    return float(np.mean(p)), grad.astype(scores.dtype)
 
 
 def expected_reward_gradient(logits, rewards) -> tuple[float, np.ndarray]:
@@ -87,7 +96,7 @@ def score_function_estimates(logits, rewards, samples, baseline: float = 0.0) ->
     if np.any((samples < 0) | (samples >= K)):
         bad = samples[(samples < 0) | (samples >= K)][0]
         raise ValueError(f"samples holds outcome {bad}, outside [0, {K}) for {K} outcomes")
-    b = _check_finite_float(baseline, "baseline")
+    b = as_float(baseline, "baseline")
     p = softmax(logits)
     onehot = np.eye(K)[samples]  # (S, K)
     return (rewards[samples] - b)[:, None] * (onehot - p)
@@ -111,10 +120,9 @@ def reinforce_accuracy_gradient(scores, y, rng: np.random.Generator, n_samples: 
     Returns (rewards: (S,), grad: (N,)), grad averaged over the S samples.
     """
     scores, y = _check_binary(scores, y)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-    S = check_positive_int(n_samples, "n_samples")
-    b = _check_finite_float(baseline, "baseline")
+    check_rng(rng)
+    S = as_int(n_samples, "n_samples", minimum=1)
+    b = as_float(baseline, "baseline")
     N = scores.shape[0]
     p1 = sigmoid(scores)  # (N,) probability of predicting class 1
     yhat = (rng.random((S, N)) < p1).astype(np.float64)  # (S, N) sampled predictions
@@ -146,26 +154,7 @@ def _check_categorical(logits, rewards) -> tuple[np.ndarray, np.ndarray]:
     if rewards.shape != logits.shape:
         raise ValueError(f"rewards must be (K,) = ({logits.shape[0]},) to match logits; "
                          f"got {rewards.shape}")
-    if not (np.all(np.isfinite(logits)) and np.all(np.isfinite(rewards))):
-        raise ValueError("logits and rewards must be finite; found inf or nan")
+    for name, arr in (("logits", logits), ("rewards", rewards)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite; found inf or nan")
     return logits, rewards
-
-
-def _check_finite_float(value, name: str) -> float:
-    """A real number (a Python or NumPy scalar, or a 0-d array), finite."""
-    arr = np.asarray(value)
-    if (isinstance(value, bool) or arr.dtype == bool or arr.ndim != 0
-            or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr)):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__}"
-                        f"{'' if arr.ndim == 0 else f' of shape {arr.shape}'}")
-    v = float(arr)
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite; got {v!r}")
-    return v
-
-
-def _check_positive_float(value, name: str) -> float:
-    v = _check_finite_float(value, name)
-    if not v > 0:
-        raise ValueError(f"{name} must be positive; got {value!r}")
-    return v

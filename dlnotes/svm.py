@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float_array, as_int_array, check_positive_int
+from .validation import as_float, as_float_array, as_int_array, check_positive_int, safe_norm
+
+__all__ = ["hinge_loss", "train_linear_svm", "decision_function", "predict", "signed_distance",
+           "geometric_margin", "margin_width", "train_one_vs_rest", "predict_one_vs_rest"]
 
 
 def hinge_loss(w, b, x, y, c) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
@@ -33,14 +36,23 @@ def hinge_loss(w, b, x, y, c) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     (strict inequality: a point exactly on the margin is not in A, as torch.relu's gradient).
 
     w: (D,);  b: a number, () or (1,);  x: (N, D);  y: (N,) in {-1, +1};  c > 0.
-    Returns (J, (dw: (D,), db: the shape of b)).
+    Returns (J, (dw: (D,), db: the shape of b)). NaN in x, w or b propagates
+    into J and the subgradient (torch does the same); huge entries give inf, never a wrong
+    finite number.
     Reference: ``0.5 * (w * w).sum() + c * torch.relu(1 - y * (x @ w + b)).mean()``.
     """
     x, y, w, b = _check_problem(x, y, w, b)
     c = _check_positive_number(c, "c")
     N = x.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):   # huge inputs: inf, as in torch
+        return _hinge(w, b, x, y, c, N)
+
+
+def _hinge(w, b, x, y, c, N):
     slack = 1.0 - y * (x @ w + b)  # (N,) hinge arguments
-    active = slack > 0.0  # (N,) bool: strictly inside the margin or misclassified
+    # (N,) bool: strictly inside the margin or misclassified. Written as "not <= 0" so that a
+    # NaN margin counts as active and its NaN reaches the subgradient, as torch.relu's does.
+    active = ~(slack <= 0.0)
     loss = 0.5 * float(w @ w) + c * float(np.mean(np.maximum(slack, 0.0)))
     ya = np.where(active, y, 0.0)  # (N,) y_n on A, 0 elsewhere
     dw = w - (c / N) * (x.T @ ya)  # (D,)
@@ -68,6 +80,9 @@ def train_linear_svm(x, y, *, c, lr, epochs, rng=None, batch_size=None, w=None, 
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
     N, D = x.shape
     x, y, w, b = _check_problem(x, y, np.zeros(D) if w is None else w, b)
+    for arr, name in ((x, "x"), (w, "w"), (b, "b")):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite to train on; it holds NaN or inf")
     c = _check_positive_number(c, "c")
     lr = _check_positive_number(lr, "lr")
     epochs = check_positive_int(epochs, "epochs")
@@ -93,6 +108,9 @@ def train_linear_svm(x, y, *, c, lr, epochs, rng=None, batch_size=None, w=None, 
             b = b - step * float(db)
             t += 1
         history[epoch + 1] = hinge_loss(w, b, x, y, c)[0]
+        if not (np.isfinite(history[epoch + 1]) and np.all(np.isfinite(w))):
+            raise ValueError(f"training diverged at epoch {epoch + 1} (the objective is "
+                             f"{history[epoch + 1]}): x is too large for lr = {lr}; scale x")
     return w, b, history
 
 
@@ -113,7 +131,8 @@ def signed_distance(x, w, b) -> np.ndarray:
     Positive on the side w points to. x: (N, D);  w: (D,) non-zero;  b: a number  ->  (N,).
     """
     x, w, b = _check_params(x, w, b)
-    return (x @ w + b) / _norm(w)
+    norm = _norm(w)
+    return x @ (w / norm) + b / norm   # w / ||w|| first: no overflow for huge w
 
 
 def geometric_margin(x, y, w, b) -> float:
@@ -123,7 +142,8 @@ def geometric_margin(x, y, w, b) -> float:
     x: (N, D);  y: (N,) in {-1, +1};  w: (D,) non-zero;  b: a number.
     """
     x, y, w, b = _check_problem(x, y, w, b)
-    return float(np.min(y * (x @ w + b)) / _norm(w))
+    norm = _norm(w)
+    return float(np.min(y * (x @ (w / norm) + b / norm)))
 
 
 def margin_width(w) -> float:
@@ -159,26 +179,27 @@ def predict_one_vs_rest(x, W, B) -> np.ndarray:
     W = as_float_array(W, "W", ndim=2, shape_hint="(K, D)")
     B = as_float_array(B, "B", ndim=1, shape_hint="(K,)")
     if W.shape[1] != x.shape[1] or B.shape != (W.shape[0],):
-        raise ValueError(f"W must be (K, D) with D = {x.shape[1]} and B (K,); "
+        raise ValueError(f"W must be (K, D) with D = {x.shape[1]} (x's columns) and B (K,); "
                          f"got W {W.shape}, B {B.shape}")
     return np.argmax(x @ W.T + B, axis=1).astype(np.int64)  # (N, K) -> (N,)
 
 
 def _norm(w: np.ndarray) -> float:
-    norm = float(np.linalg.norm(w))
+    """||w||, computed after rescaling (``safe_norm``): right for entries near 1e200 or 1e-200."""
+    norm = float(safe_norm(w))
     if norm == 0.0:
         raise ValueError("w must be non-zero: w = 0 defines no hyperplane")
+    if not np.isfinite(norm):
+        raise ValueError("w must be finite; it holds NaN or inf")
     return norm
 
 
 def _check_positive_number(value, name: str) -> float:
     """A positive finite real number (a Python or NumPy scalar, or a 0-d array)."""
-    arr = np.asarray(value)
-    if isinstance(value, bool) or arr.ndim != 0 or arr.dtype == bool \
-            or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr) \
-            or not np.isfinite(arr) or arr <= 0:
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(arr)
+    try:
+        return as_float(value, name, positive=True)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}") from None
 
 
 def _check_params(x, w, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -189,7 +210,8 @@ def _check_params(x, w, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ValueError(f"w must be (D,) = ({x.shape[1]},) to match x {x.shape}; got {w.shape}")
     if b.shape not in ((), (1,)):
         raise ValueError(f"b must be a single bias, of shape () or (1,); got shape {b.shape}")
-    return x, w, b
+    # float32 x and w with a Python-float bias stay float32 (b follows the arrays' dtype).
+    return x, w, b.astype(np.result_type(x.dtype, w.dtype), copy=False)
 
 
 def _check_problem(x, y, w, b):

@@ -27,7 +27,11 @@ import numpy as np
 from .corpus import NEGATIVE, POSITIVE, THINGS
 from .layers import DenseCache, dense_backward, dense_forward
 from .losses import cross_entropy
-from .validation import as_float_array, as_int_array, check_positive_int
+from .validation import as_float_array, as_int, as_int_array, check_cache, check_positive_int
+
+__all__ = ["PAD", "BOS", "EOS", "UNK", "Vocabulary", "bag_counts", "BOWCache", "bow_forward",
+           "bow_backward", "CBOWCache", "cbow_forward", "cbow_backward", "masked_cross_entropy",
+           "perplexity", "contrast_reviews"]
 
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 
@@ -38,14 +42,15 @@ class Vocabulary:
     Ids, in order: the words seen at least ``min_count`` times (sorted), ``</s>``, ``<unk>``
     (these ``n_out`` ids are what a language model predicts, the same set as
     ``dlnotes.ngram.NGramModel.vocab``), then ``<s>`` and ``<pad>`` (inputs only).
-    Unknown words map to ``<unk>``.
+    Unknown words map to ``<unk>``; a ``<unk>`` already in the training sentences is that
+    same id (it is never counted as a word of its own).
     """
 
     def __init__(self, sentences, min_count: int = 1):
         sentences = _check_sentences(sentences)
         min_count = check_positive_int(min_count, "min_count")
         freq = Counter(w for s in sentences for w in s)
-        words = sorted(w for w, c in freq.items() if c >= min_count)
+        words = sorted(w for w, c in freq.items() if c >= min_count and w != UNK)
         self.tokens: tuple[str, ...] = (*words, EOS, UNK, BOS, PAD)
         self.index = {w: i for i, w in enumerate(self.tokens)}
         self.eos, self.unk, self.bos, self.pad = (self.index[t] for t in (EOS, UNK, BOS, PAD))
@@ -56,7 +61,7 @@ class Vocabulary:
 
     def ids(self, tokens) -> list[int]:
         """Ids of a list of tokens (unknown words -> ``<unk>``)."""
-        return [self.index.get(w, self.unk) for w in _check_sentences([tokens])[0]]
+        return [self.index.get(w, self.unk) for w in _check_sentences([tokens], "tokens")[0]]
 
     def encode(self, sentences) -> tuple[np.ndarray, np.ndarray]:
         """Sentences -> (ids: (N, T) int64 right-padded with ``pad``, lengths: (N,) int64)."""
@@ -98,8 +103,31 @@ def bag_counts(ids, vocab_size: int, pad: int) -> np.ndarray:
 
 
 class BOWCache(NamedTuple):
-    """What ``bow_backward`` needs: the counts and the table's shape."""
-    counts: np.ndarray     # (N, V)
+    """What ``bow_backward`` needs: the ids, which of them count, and the table's shape."""
+    ids: np.ndarray        # (N, T) int
+    keep: np.ndarray       # (N, T) bool, ids != pad
+    vocab_size: int        # V
+    n_classes: int         # C, the width of the logits
+
+
+def _bag_sum(table: np.ndarray, ids: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """sum_{t: keep[n, t]} table[ids[n, t]]: (N, T) ids -> (N, width).
+
+    Only the rows that occur are added (as ``torch.nn.functional.embedding_bag`` does), so an
+    inf in the row of a word that a sentence lacks cannot reach that sentence as 0 * inf.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):         # NaN, inf propagate as in torch
+        return np.where(keep[:, :, None], table[ids], 0).sum(axis=1, dtype=table.dtype)
+
+
+def _bag_scatter(grad: np.ndarray, ids: np.ndarray, keep: np.ndarray, V: int) -> np.ndarray:
+    """The backward of :func:`_bag_sum`: out[v] = sum of grad[n] over the kept (n, t) with
+    ids[n, t] = v."""
+    out = np.zeros((V, grad.shape[1]), dtype=grad.dtype)
+    rows = np.broadcast_to(np.arange(ids.shape[0])[:, None], ids.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.add.at(out, ids[keep], grad[rows[keep]])
+    return out
 
 
 def bow_forward(ids, scores, bias, pad: int) -> tuple[np.ndarray, BOWCache]:
@@ -108,30 +136,44 @@ def bow_forward(ids, scores, bias, pad: int) -> tuple[np.ndarray, BOWCache]:
     ids: (N, T) int;  scores: (V, C);  bias: (C,);  pad: id that contributes nothing
     ->  logits: (N, C) = sum_{t: ids[n,t] != pad} scores[ids[n, t]] + bias.
     Reference: ``torch.nn.functional.embedding_bag(ids, scores, mode="sum", padding_idx=pad)
-    + bias``.
+    + bias``. The logits have the dtype of scores and bias together (float32 stays float32);
+    NaN propagates, as in torch.
     """
     scores = as_float_array(scores, "scores", ndim=2, shape_hint="(V, C)")
     bias = as_float_array(bias, "bias", ndim=1, shape_hint="(C,)")
     V, C = scores.shape
+    if V == 0:
+        raise ValueError(f"scores must have one row per word id (V >= 1); got {scores.shape}")
     if bias.shape != (C,):
         raise ValueError(f"bias must be (C,) = ({C},) to match scores {scores.shape}; "
                          f"got {bias.shape}")
-    counts = bag_counts(ids, V, pad)                           # (N, V)
-    return counts @ scores + bias, BOWCache(counts)            # (N, C)
+    ids = _check_ids(ids, V, pad)
+    keep = ids != pad
+    with np.errstate(invalid="ignore", over="ignore"):         # NaN, inf propagate as in torch
+        logits = _bag_sum(scores, ids, keep) + bias            # (N, C)
+    return logits, BOWCache(ids.copy(), keep, V, C)
 
 
 def bow_backward(dlogits, cache: BOWCache) -> tuple[np.ndarray, np.ndarray]:
-    """dscores = counts^T dlogits, dbias = sum_n dlogits.  dlogits: (N, C) -> (V, C), (C,)."""
+    """dscores = counts^T dlogits, dbias = sum_n dlogits.  dlogits: (N, C) -> (V, C), (C,).
+
+    dlogits must have exactly the forward's shape (N, C): a gradient of another width is
+    refused, not turned into a score table of the wrong shape.
+    """
+    ids, keep, V, C = check_cache(cache, BOWCache, "bow_backward")
     dlogits = as_float_array(dlogits, "dlogits", ndim=2, shape_hint="(N, C)")
-    if dlogits.shape[0] != cache.counts.shape[0]:
-        raise ValueError(f"dlogits must have N = {cache.counts.shape[0]} rows; "
-                         f"got {dlogits.shape}")
-    return cache.counts.T @ dlogits, dlogits.sum(axis=0)
+    if dlogits.shape != (ids.shape[0], C):
+        raise ValueError(f"dlogits must be (N, C) = ({ids.shape[0]}, {C}), the shape of the "
+                         f"forward's logits; got {dlogits.shape}")
+    with np.errstate(invalid="ignore", over="ignore"):         # NaN, inf propagate as in torch
+        return _bag_scatter(dlogits, ids, keep, V), dlogits.sum(axis=0)
 
 
 class CBOWCache(NamedTuple):
     """What ``cbow_backward`` needs."""
-    counts: np.ndarray     # (N, V)
+    ids: np.ndarray        # (N, T) int
+    keep: np.ndarray       # (N, T) bool, ids != pad
+    vocab_size: int        # V
     dense: DenseCache      # of the output layer, x = summed embeddings (N, D)
 
 
@@ -141,17 +183,37 @@ def cbow_forward(ids, emb, w, b, pad: int) -> tuple[np.ndarray, CBOWCache]:
     ids: (N, T) int;  emb: (V, D);  w: (C, D);  b: (C,);  pad: id whose row is never used
     ->  logits: (N, C) = (sum_t emb[ids[n, t]]) w^T + b.
     Reference: ``F.linear(F.embedding_bag(ids, emb, mode="sum", padding_idx=pad), w, b)``.
+    The logits have the inputs' common dtype; NaN propagates, as in torch.
     """
     emb = as_float_array(emb, "emb", ndim=2, shape_hint="(V, D)")
-    counts = bag_counts(ids, emb.shape[0], pad)                # (N, V)
-    logits, dense = dense_forward(counts @ emb, w, b)          # (N, D) -> (N, C)
-    return logits, CBOWCache(counts, dense)
+    if emb.shape[0] == 0:
+        raise ValueError(f"emb must have one row per word id (V >= 1); got {emb.shape}")
+    w = as_float_array(w, "w", ndim=2, shape_hint="(C, D)")
+    b = as_float_array(b, "b", ndim=1, shape_hint="(C,)")
+    if w.shape[1] != emb.shape[1]:
+        raise ValueError(f"w must be (C, D) with D={emb.shape[1]} to match emb {emb.shape}; "
+                         f"got {w.shape}")
+    if b.shape != (w.shape[0],):
+        raise ValueError(f"b must be (C,) = ({w.shape[0]},) to match w {w.shape}; "
+                         f"got {b.shape}")
+    ids = _check_ids(ids, emb.shape[0], pad)
+    keep = ids != pad
+    with np.errstate(invalid="ignore", over="ignore"):         # NaN, inf propagate as in torch
+        logits, dense = dense_forward(_bag_sum(emb, ids, keep), w, b)   # (N, D) -> (N, C)
+    return logits, CBOWCache(ids.copy(), keep, emb.shape[0], dense)
 
 
 def cbow_backward(dlogits, cache: CBOWCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients (demb: (V, D), dw: (C, D), db: (C,)); demb[v] = counts[:, v] . dsum."""
-    dsum, dw, db = dense_backward(dlogits, cache.dense)      # dsum: (N, D)
-    return cache.counts.T @ dsum, dw, db
+    ids, keep, V, dense = check_cache(cache, CBOWCache, "cbow_backward")
+    dlogits = as_float_array(dlogits, "dlogits", ndim=2, shape_hint="(N, C)")
+    want = (ids.shape[0], dense.w.shape[0])
+    if dlogits.shape != want:
+        raise ValueError(f"dlogits must be (N, C) = {want}, the shape of the forward's logits; "
+                         f"got {dlogits.shape}")
+    with np.errstate(invalid="ignore", over="ignore"):       # NaN, inf propagate as in torch
+        dsum, dw, db = dense_backward(dlogits, dense)        # dsum: (N, D)
+        return _bag_scatter(dsum, ids, keep, V), dw, db
 
 
 def masked_cross_entropy(logits, targets, ignore_index: int) -> tuple[float, np.ndarray]:
@@ -161,18 +223,25 @@ def masked_cross_entropy(logits, targets, ignore_index: int) -> tuple[float, np.
     ->  (loss, dloss/dlogits of shape (..., C), zero at ignored positions).
     loss = -(1/M) sum_{kept i} log softmax(logits_i)[targets_i], M = number kept.
     Reference: ``F.cross_entropy(logits.reshape(-1, C), targets.reshape(-1),
-    ignore_index=ignore_index)``.
+    ignore_index=ignore_index)``. NaN or inf logits give NaN, as in torch.
     """
     logits = as_float_array(logits, "logits")
     targets = as_int_array(targets, "targets")
+    ignore_index = as_int(ignore_index, "ignore_index")
     if logits.ndim < 2 or logits.shape[:-1] != targets.shape:
         raise ValueError(f"logits must be targets.shape + (C,) = {targets.shape} + (C,); "
                          f"got {logits.shape}")
     C = logits.shape[-1]
+    if C == 0:
+        raise ValueError(f"logits must hold at least one class; got shape {logits.shape}")
     flat_logits, flat_targets = logits.reshape(-1, C), targets.reshape(-1)
     keep = flat_targets != ignore_index
     if not keep.any():
         raise ValueError(f"every target equals ignore_index = {ignore_index}: nothing to score")
+    outside = keep & ((flat_targets < 0) | (flat_targets >= C))
+    if outside.any():
+        raise ValueError(f"targets holds class {flat_targets[outside][0]}, outside [0, {C}) for "
+                         f"{C} classes (and not ignore_index = {ignore_index})")
     loss, grad_kept = cross_entropy(flat_logits[keep], flat_targets[keep])   # mean over M
     grad = np.zeros_like(flat_logits)
     grad[keep] = grad_kept
@@ -180,13 +249,19 @@ def masked_cross_entropy(logits, targets, ignore_index: int) -> tuple[float, np.
 
 
 def perplexity(log_probs) -> float:
-    """exp(-mean log p) of per-token natural-log probabilities (any shape, at least one)."""
+    """exp(-mean log p) of per-token natural-log probabilities (any shape, at least one).
+
+    A log-probability of -inf (p = 0) gives inf; NaN raises ValueError.
+    """
     log_probs = as_float_array(log_probs, "log_probs")
     if log_probs.size == 0:
         raise ValueError("log_probs is empty: perplexity needs at least one token")
+    if np.any(np.isnan(log_probs)):
+        raise ValueError("log_probs must not hold NaN")
     if np.any(log_probs > 0):
         raise ValueError("log_probs must be log-probabilities (<= 0); found a positive value")
-    return float(np.exp(-np.mean(log_probs)))
+    with np.errstate(over="ignore"):                          # a huge mean: inf, exactly
+        return float(np.exp(-np.mean(log_probs, dtype=np.float64)))
 
 
 def contrast_reviews(n_pairs: int, rng: np.random.Generator) -> tuple[list[list[str]], np.ndarray]:
@@ -216,7 +291,8 @@ def contrast_reviews(n_pairs: int, rng: np.random.Generator) -> tuple[list[list[
 def _check_ids(ids, vocab_size, pad) -> np.ndarray:
     ids = as_int_array(ids, "ids", ndim=2)
     vocab_size = check_positive_int(vocab_size, "vocab_size")
-    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or not 0 <= pad < vocab_size:
+    if isinstance(pad, (bool, np.bool_)) or not isinstance(pad, (int, np.integer)) \
+            or not 0 <= pad < vocab_size:
         raise ValueError(f"pad must be an id in [0, {vocab_size}); got {pad!r}")
     if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
         bad = ids[(ids < 0) | (ids >= vocab_size)][0]
@@ -225,7 +301,9 @@ def _check_ids(ids, vocab_size, pad) -> np.ndarray:
     return ids
 
 
-def _check_sentences(sentences) -> list[list[str]]:
+def _check_sentences(sentences, name: str = "sentences") -> list[list[str]]:
+    """``name`` is the caller's argument: "sentences", or "tokens" for one sentence."""
+    one = name != "sentences"
     if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
         raise TypeError("sentences must be a list of token lists (split strings first); "
                         f"got {type(sentences).__name__}")
@@ -233,10 +311,12 @@ def _check_sentences(sentences) -> list[list[str]]:
         raise ValueError("sentences is empty: at least one sentence is needed")
     for s in sentences:
         if isinstance(s, str) or not isinstance(s, (list, tuple)) or len(s) == 0:
-            raise TypeError(f"each sentence must be a non-empty list of str tokens; got {s!r}")
+            what = "tokens must be a non-empty list" if one else \
+                "each sentence must be a non-empty list"
+            raise TypeError(f"{what} of str tokens (split strings first); got {s!r:.60}")
         for w in s:
             if not isinstance(w, str) or not w:
                 raise TypeError(f"tokens must be non-empty str; found {w!r}")
             if w in (PAD, BOS, EOS):
-                raise ValueError(f"sentences must not contain the reserved token {w}")
+                raise ValueError(f"{name} must not contain the reserved token {w}")
     return [list(s) for s in sentences]

@@ -7,6 +7,9 @@ A search *space* is a dict ``name -> (low, high)`` or ``name -> (low, high, "log
 and 1 - beta are searched. Points are rows: ``points: (T, D)`` with the columns in the
 dict's order. An *objective* maps ``points: (T, D)`` to ``scores: (T,)`` (lower is better,
 e.g. a dev-set error), so that one call can train T models at once.
+
+Counts accept Python and NumPy integers; bounds, fractions and error rates must be finite
+real numbers (NaN, strings and complex numbers are refused, never converted).
 """
 from __future__ import annotations
 
@@ -15,7 +18,11 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .validation import check_positive_int
+from .validation import as_float, as_float_array, as_int, check_rng, sum_tolerance
+
+__all__ = ["train_dev_test_split", "log_uniform", "grid_points", "random_points",
+           "SearchResult", "evaluate", "grid_search", "random_search", "zoom", "Diagnosis",
+           "diagnose"]
 
 _SCALES = ("linear", "log")
 
@@ -29,14 +36,15 @@ def train_dev_test_split(n: int, fractions, rng: np.random.Generator) -> tuple[n
     rest, so rounding only ever adds examples to training. Returns P integer arrays whose
     union is 0..n-1. Raises if a part would be empty.
     """
-    n = check_positive_int(n, "n")
-    _check_rng(rng)
-    f = np.asarray(fractions, dtype=np.float64)
+    n = as_int(n, "n", minimum=1)
+    check_rng(rng)
+    f = as_float_array(fractions, "fractions")
     if f.ndim != 1 or f.size < 2:
         raise ValueError(f"fractions must be a sequence of at least 2 numbers; got {fractions!r}")
     if not np.all(np.isfinite(f)) or np.any(f <= 0):
-        raise ValueError(f"every fraction must be positive and finite; got {fractions!r}")
-    if abs(f.sum() - 1.0) > 1e-9:
+        raise ValueError(f"every entry of fractions must be positive and finite; "
+                         f"got {fractions!r}")
+    if abs(f.sum(dtype=np.float64) - 1.0) > sum_tolerance(f.dtype, f.size):
         raise ValueError(f"fractions must sum to 1; got {fractions!r} (sum {f.sum():.6g})")
     sizes = np.floor(f[1:] * n).astype(np.int64)
     sizes = np.concatenate([[n - sizes.sum()], sizes])  # (P,)
@@ -55,8 +63,8 @@ def log_uniform(low: float, high: float, size, rng: np.random.Generator) -> np.n
     size: an int or a shape tuple, as for ``rng.uniform``. Requires 0 < low < high.
     """
     low, high = _check_bounds(low, high, "log")
-    _check_rng(rng)
-    return np.exp(rng.uniform(math.log(low), math.log(high), size=size))
+    check_rng(rng)
+    return np.exp(rng.uniform(math.log(low), math.log(high), size=_check_size(size)))
 
 
 def grid_points(space: dict, per_axis: int) -> np.ndarray:
@@ -67,7 +75,7 @@ def grid_points(space: dict, per_axis: int) -> np.ndarray:
     spent on the boundary. The last hyperparameter varies fastest.
     """
     axes = _check_space(space)
-    k = check_positive_int(per_axis, "per_axis")
+    k = as_int(per_axis, "per_axis", minimum=1)
     centres = (np.arange(k) + 0.5) / k  # (k,) in (0, 1)
     values = [_from_unit(centres, lo, hi, scale) for lo, hi, scale in axes]
     mesh = np.meshgrid(*values, indexing="ij")
@@ -77,8 +85,8 @@ def grid_points(space: dict, per_axis: int) -> np.ndarray:
 def random_points(space: dict, n_trials: int, rng: np.random.Generator) -> np.ndarray:
     """``n_trials`` independent draws, uniform (or log-uniform) on each axis: (n_trials, D)."""
     axes = _check_space(space)
-    n = check_positive_int(n_trials, "n_trials")
-    _check_rng(rng)
+    n = as_int(n_trials, "n_trials", minimum=1)
+    check_rng(rng)
     u = rng.random((n, len(axes)))  # (T, D) in [0, 1)
     return np.column_stack([_from_unit(u[:, j], lo, hi, scale)
                             for j, (lo, hi, scale) in enumerate(axes)])
@@ -109,11 +117,14 @@ def evaluate(objective: Callable, space: dict, points) -> SearchResult:
     axes = _check_space(space)
     if not callable(objective):
         raise TypeError(f"objective must be callable; got {type(objective).__name__}")
-    points = np.asarray(points, dtype=np.float64)
+    points = as_float_array(points, "points")
     if points.ndim != 2 or points.shape[1] != len(axes) or points.shape[0] == 0:
         raise ValueError(f"points must be (T, D) with T >= 1 and D = {len(axes)} "
                          f"hyperparameters; got shape {points.shape}")
-    scores = np.asarray(objective(points), dtype=np.float64)
+    if not np.all(np.isfinite(points)):
+        raise ValueError("points must be finite; found NaN or inf")
+    scores = as_float_array(objective(points), "the scores the objective returned")
+    scores = scores.astype(np.float64)
     if scores.shape != (points.shape[0],):
         raise ValueError(f"objective must return one score per point, shape "
                          f"({points.shape[0]},); got {scores.shape}")
@@ -141,7 +152,10 @@ def zoom(space: dict, result: SearchResult, keep: int) -> dict:
     the box has a width.
     """
     axes = _check_space(space)
-    keep = check_positive_int(keep, "keep")
+    keep = as_int(keep, "keep", minimum=1)
+    if not isinstance(result, SearchResult):
+        raise TypeError(f"result must be a SearchResult (from evaluate or a search); "
+                        f"got {type(result).__name__}")
     if tuple(space) != result.names:
         raise ValueError(f"result was searched over {result.names}, not {tuple(space)}")
     finite = np.flatnonzero(~np.isnan(result.scores))
@@ -181,25 +195,26 @@ def diagnose(human: float, train: float, train_dev: float, dev: float) -> Diagno
     """
     rates = {"human": human, "train": train, "train_dev": train_dev, "dev": dev}
     for name, v in rates.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{name} must be a number (an error rate); got {type(v).__name__}")
+        v = as_float(v, name)
         if not 0.0 <= v <= 1.0:
             raise ValueError(f"{name} must be an error rate in [0, 1]; got {v!r}")
+        rates[name] = v
+    human, train, train_dev, dev = rates.values()
     gaps = {"avoidable bias": float(train - human), "variance": float(train_dev - train),
             "data mismatch": float(dev - train_dev)}
     return Diagnosis(*gaps.values(), focus=max(gaps, key=gaps.get))
 
 
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+
+def _check_size(size):
+    """An int or a tuple of ints >= 0, as ``rng.uniform`` takes for ``size``."""
+    if isinstance(size, (tuple, list)):
+        return tuple(as_int(s, "every entry of size", minimum=0) for s in size)
+    return as_int(size, "size", minimum=0)
 
 
 def _check_bounds(low, high, scale: str) -> tuple[float, float]:
-    for name, v in (("low", low), ("high", high)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(v):
-            raise ValueError(f"{name} must be a finite number; got {v!r}")
+    low, high = as_float(low, "low"), as_float(high, "high")
     if not low < high:
         raise ValueError(f"need low < high; got low={low!r}, high={high!r}")
     if scale == "log" and not low > 0:
@@ -220,8 +235,8 @@ def _check_space(space) -> list[tuple[float, float, str]]:
             raise ValueError(f"space[{name!r}] has scale {scale!r}; expected one of {_SCALES}")
         try:
             low, high = _check_bounds(spec[0], spec[1], scale)
-        except ValueError as exc:
-            raise ValueError(f"space[{name!r}]: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"space[{name!r}]: {exc}") from None
         axes.append((low, high, scale))
     return axes
 

@@ -236,3 +236,15 @@ def unit(x, axis=-1) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         direction = np.where(norm > 0, x / np.where(norm > 0, norm, 1), 0.0)
     return direction, np.squeeze(norm, axis=axis)
+
+
+def check_rng(rng, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` if it is a ``numpy.random.Generator`` (the only source of randomness).
+
+    The legacy ``np.random`` module, a ``RandomState`` or a seed are refused with a
+    ``TypeError``: a seeded Generator is what makes a notebook's stored outputs reproducible.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)); "
+                        f"got {type(rng).__name__}")
+    return rng

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .likelihoods import _upstream, _vectors
-from .validation import as_float_array, check_same_shape
+from .validation import as_float_array, check_cache, check_same_shape
 
 __all__ = ["GaussianKLCache", "gaussian_kl_forward", "gaussian_kl_backward", "gaussian_kl", "elbo"]
 
@@ -31,15 +31,16 @@ def gaussian_kl_forward(mu, logvar) -> tuple[np.ndarray, GaussianKLCache]:
     """KL(N(mu, diag(exp(logvar))) || N(0, I)), summed over the last axis.
 
     KL = 1/2 sum_d [mu_d^2 + exp(logvar_d) - 1 - logvar_d]  (>= 0, = 0 iff mu = 0, logvar = 0).
-    mu, logvar: (..., D), the same shape  ->  kl: (...).
+    mu, logvar: (..., D), the same shape, finite (NaN and inf are refused)  ->  kl: (...).
     Reference: ``kl_divergence(Independent(Normal(mu, exp(logvar / 2)), 1),
     Independent(Normal(0, 1), 1))``.
     """
     mu = _vectors(mu, "mu")
     logvar = _vectors(logvar, "logvar")
     check_same_shape(mu, logvar, "mu", "logvar")
-    kl = 0.5 * (mu ** 2 + np.expm1(logvar) - logvar).sum(axis=-1)  # expm1: exp(lv) - 1 exactly
-    return kl, GaussianKLCache(mu, logvar)
+    with np.errstate(over="ignore"):   # mu near 1e200 or logvar above ~709: KL = inf, exactly
+        kl = 0.5 * (mu ** 2 + np.expm1(logvar) - logvar).sum(axis=-1)  # expm1: exp(lv) - 1
+    return kl, GaussianKLCache(mu.copy(), logvar.copy())   # copies: the cache is its own
 
 
 def gaussian_kl_backward(dkl, cache: GaussianKLCache) -> tuple[np.ndarray, np.ndarray]:
@@ -47,9 +48,10 @@ def gaussian_kl_backward(dkl, cache: GaussianKLCache) -> tuple[np.ndarray, np.nd
 
     dkl: (...)  ->  dmu: (..., D), dlogvar: (..., D).
     """
-    mu, logvar = cache
+    mu, logvar = check_cache(cache, GaussianKLCache, "gaussian_kl_backward")
     dkl = _upstream(dkl, mu.shape[:-1], "dkl")[..., None]
-    return dkl * mu, dkl * 0.5 * np.expm1(logvar)
+    with np.errstate(over="ignore"):
+        return dkl * mu, dkl * 0.5 * np.expm1(logvar)
 
 
 def gaussian_kl(mu, logvar) -> np.ndarray:

@@ -19,7 +19,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import as_float_array, as_int_array, check_positive_int
+from .validation import (
+    as_float,
+    as_float_array,
+    as_int_array,
+    check_in_closed_unit_interval,
+    check_positive_int,
+)
+
+__all__ = ["NOISE_POWER", "Vocab", "build_vocab", "noise_distribution", "keep_probability",
+           "negative_sampling_loss", "skipgram_batch_loss", "cbow_batch_loss", "train_skipgram",
+           "train_cbow", "encode", "training_examples", "phrase_scores", "join_phrases"]
 
 NOISE_POWER = 0.75
 
@@ -59,15 +69,18 @@ def noise_distribution(counts, power: float = NOISE_POWER) -> np.ndarray:
     """P_n(w) = count(w)^power / sum_w' count(w')^power; counts: (V,) -> (V,), sums to 1.
 
     power = 3/4 (Mikolov et al. 2013) lifts rare words above their unigram share and
-    lowers frequent ones: "the" is drawn less often than it occurs.
+    lowers frequent ones: "the" is drawn less often than it occurs. The counts are divided
+    by the largest one first (which changes no ratio), so counts near 1e300 or 1e-300 and
+    large powers neither overflow nor underflow. NaN, inf and negative counts raise.
     """
     c = as_float_array(counts, "counts", ndim=1, shape_hint="(V,)")
     if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0) or not np.any(c > 0):
         raise ValueError("counts must be a non-empty (V,) array of finite non-negative "
                          "numbers, not all zero")
-    if not (np.isscalar(power) and np.isfinite(power) and power >= 0):
-        raise ValueError(f"power must be a finite number >= 0; got {power!r}")
-    p = c ** power
+    power = as_float(power, "power", nonnegative=True)
+    c = c / c.max()                                      # the largest term is 1 ** power = 1
+    with np.errstate(under="ignore"):                    # a tiny share may round to 0
+        p = c ** power
     p[c == 0] = 0.0                                      # 0 ** 0 would be 1
     return p / p.sum()
 
@@ -80,13 +93,15 @@ def keep_probability(counts, t: float) -> np.ndarray:
     the formula of the paper (discard with probability 1 - sqrt(t / f)). Words rarer than
     the threshold t are always kept; a word with frequency f keeps on average
     sqrt(t f) * total of its f * total occurrences. (The released C code uses the slightly
-    gentler sqrt(t / f) + t / f.)
+    gentler sqrt(t / f) + t / f.) The frequencies are computed after dividing by the
+    largest count, so counts near 1e300 do not overflow in the sum. NaN, inf and counts
+    <= 0 raise ValueError.
     """
     c = as_float_array(counts, "counts", ndim=1, shape_hint="(V,)")
     if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
         raise ValueError("counts must be a non-empty (V,) array of positive counts")
-    if not (np.isscalar(t) and np.isfinite(t) and t > 0):
-        raise ValueError(f"the subsampling threshold t must be a positive number; got {t!r}")
+    t = as_float(t, "t (the subsampling threshold)", positive=True)
+    c = c / c.max()
     f = c / c.sum()
     return np.minimum(1.0, np.sqrt(t / f))
 
@@ -110,6 +125,7 @@ def negative_sampling_loss(v_c, u_o, u_neg):
         dL/du_o = (sigma(s_o) - 1) v_c,    dL/du_k = sigma(s_k) v_c
 
     -log sigma(x) is computed as log(1 + e^{-x}) with ``np.logaddexp``, finite at |x| = 1e4.
+    NaN in any input propagates to the loss and the gradients, as in torch.
     Returns (loss: float, (dv_c: (D,), du_o: (D,), du_neg: (K, D))).
     """
     v_c = as_float_array(v_c, "v_c", ndim=1, shape_hint="(D,)")
@@ -119,25 +135,35 @@ def negative_sampling_loss(v_c, u_o, u_neg):
     if u_o.shape != (D,) or u_neg.shape[1] != D or u_neg.shape[0] < 1:
         raise ValueError(f"need v_c: (D,), u_o: (D,), u_neg: (K, D) with K >= 1 and one D; "
                          f"got {v_c.shape}, {u_o.shape}, {u_neg.shape}")
-    s_o, s_neg = u_o @ v_c, u_neg @ v_c                  # (), (K,)
-    loss = -_log_sigmoid(s_o) - np.sum(_log_sigmoid(-s_neg))
-    g_o, g_neg = _sigmoid(s_o) - 1.0, _sigmoid(s_neg)    # dL/ds_o, dL/ds_k
-    dv_c = g_o * u_o + g_neg @ u_neg
-    return float(loss), (dv_c, g_o * v_c, g_neg[:, None] * v_c)
+    with np.errstate(invalid="ignore", over="ignore"):   # NaN and inf propagate, as in torch
+        s_o, s_neg = u_o @ v_c, u_neg @ v_c              # (), (K,)
+        loss = -_log_sigmoid(s_o) - np.sum(_log_sigmoid(-s_neg))
+        g_o, g_neg = _sigmoid(s_o) - 1.0, _sigmoid(s_neg)    # dL/ds_o, dL/ds_k
+        dv_c = g_o * u_o + g_neg @ u_neg
+        return float(loss), (dv_c, g_o * v_c, g_neg[:, None] * v_c)
 
 
 def _batch_terms(h, W_out, targets, negatives):
     """Shared core: loss summed over the batch and the gradients w.r.t. h and W_out."""
+    with np.errstate(invalid="ignore", over="ignore"):   # NaN and inf propagate, as in torch
+        return _batch_terms_unchecked(h, W_out, targets, negatives)
+
+
+def _batch_terms_unchecked(h, W_out, targets, negatives):
     u_o, u_neg = W_out[targets], W_out[negatives]        # (B, D), (B, K, D)
     valid = negatives != targets[:, None]                # (B, K): the true word is no negative
     s_o = np.einsum("bd,bd->b", u_o, h)                  # (B,)
     s_neg = np.einsum("bkd,bd->bk", u_neg, h)            # (B, K)
-    loss = -np.sum(_log_sigmoid(s_o)) - np.sum(valid * _log_sigmoid(-s_neg))
-    g_o, g_neg = _sigmoid(s_o) - 1.0, valid * _sigmoid(s_neg)
-    dh = g_o[:, None] * u_o + np.einsum("bk,bkd->bd", g_neg, u_neg)
+    # A skipped negative contributes nothing at all (np.where, not a 0 * term that would turn
+    # an inf term into NaN, as torch never forms it either).
+    loss = -np.sum(_log_sigmoid(s_o)) - np.sum(np.where(valid, _log_sigmoid(-s_neg), 0.0))
+    g_o, g_neg = _sigmoid(s_o) - 1.0, np.where(valid, _sigmoid(s_neg), 0.0)
+    live = valid[:, :, None]
+    dh = g_o[:, None] * u_o + np.where(live, g_neg[:, :, None] * u_neg, 0.0).sum(axis=1)
     dW_out = np.zeros_like(W_out)
     _scatter_add(dW_out, targets, g_o[:, None] * h)
-    _scatter_add(dW_out, negatives.ravel(), (g_neg[:, :, None] * h[:, None, :]).reshape(-1, h.shape[1]))
+    _scatter_add(dW_out, negatives.ravel(),
+                 np.where(live, g_neg[:, :, None] * h[:, None, :], 0.0).reshape(-1, h.shape[1]))
     return float(loss), dh, dW_out
 
 
@@ -148,17 +174,18 @@ def _scatter_add(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     np.add.at(out.reshape(-1), (rows[:, None] * D + np.arange(D)).ravel(), values.ravel())
 
 
-def _check_batch(W_in, W_out, targets, negatives):
+def _check_batch(W_in, W_out, targets, negatives, targets_name):
     W_in = as_float_array(W_in, "W_in", ndim=2, shape_hint="(V, D)")
     W_out = as_float_array(W_out, "W_out", ndim=2, shape_hint="(V, D)")
     if W_in.shape != W_out.shape:
         raise ValueError(f"W_in and W_out must both be (V, D); got {W_in.shape} and {W_out.shape}")
-    targets = as_int_array(targets, "targets", ndim=1)
+    targets = as_int_array(targets, targets_name, ndim=1)
     negatives = as_int_array(negatives, "negatives", ndim=2)
     if negatives.shape[0] != targets.shape[0]:
-        raise ValueError(f"negatives must be (B, K) with B={targets.shape[0]}; got {negatives.shape}")
+        raise ValueError(f"negatives must be (B, K) with B = len({targets_name}) = "
+                         f"{targets.shape[0]}; got {negatives.shape}")
     V = W_in.shape[0]
-    for name, a in (("targets", targets), ("negatives", negatives)):
+    for name, a in ((targets_name, targets), ("negatives", negatives)):
         if a.size and (a.min() < 0 or a.max() >= V):
             raise ValueError(f"{name} must be word ids in [0, {V}); got range [{a.min()}, {a.max()}]")
     return W_in, W_out, targets, negatives
@@ -172,7 +199,8 @@ def skipgram_batch_loss(W_in, W_out, centers, contexts, negatives):
     where a negative equal to the pair's true context word is skipped (as in the C code).
     Returns (loss, (dW_in: (V, D), dW_out: (V, D))), rows summed over repeated ids.
     """
-    W_in, W_out, contexts, negatives = _check_batch(W_in, W_out, contexts, negatives)
+    W_in, W_out, contexts, negatives = _check_batch(W_in, W_out, contexts, negatives,
+                                                    "contexts")
     centers = as_int_array(centers, "centers", ndim=1)
     if centers.shape != contexts.shape or (centers.size and not 0 <= centers.min() <= centers.max()
                                            < W_in.shape[0]):
@@ -181,6 +209,11 @@ def skipgram_batch_loss(W_in, W_out, centers, contexts, negatives):
 
 
 def _skipgram_terms(W_in, W_out, centers, contexts, negatives):
+    with np.errstate(invalid="ignore", over="ignore"):   # NaN and inf propagate, as in torch
+        return _skipgram_terms_unchecked(W_in, W_out, centers, contexts, negatives)
+
+
+def _skipgram_terms_unchecked(W_in, W_out, centers, contexts, negatives):
     loss, dh, dW_out = _batch_terms(W_in[centers], W_out, contexts, negatives)
     dW_in = np.zeros_like(W_in)
     _scatter_add(dW_in, centers, dh)
@@ -195,7 +228,7 @@ def cbow_batch_loss(W_in, W_out, context_ids, context_mask, centers, negatives):
     centre word: L = sum_b [-log sigma(W_out[c_b] . h_b) - sum_k log sigma(-W_out[n_bk] . h_b)].
     Returns (loss, (dW_in: (V, D), dW_out: (V, D))).
     """
-    W_in, W_out, centers, negatives = _check_batch(W_in, W_out, centers, negatives)
+    W_in, W_out, centers, negatives = _check_batch(W_in, W_out, centers, negatives, "centers")
     ids = as_int_array(context_ids, "context_ids", ndim=2)
     mask = np.asarray(context_mask)
     if mask.dtype != bool or mask.shape != ids.shape or ids.shape[0] != centers.shape[0]:
@@ -210,11 +243,19 @@ def cbow_batch_loss(W_in, W_out, context_ids, context_mask, centers, negatives):
 
 
 def _cbow_terms(W_in, W_out, ids, mask, centers, negatives):
+    with np.errstate(invalid="ignore", over="ignore"):   # NaN and inf propagate, as in torch
+        return _cbow_terms_unchecked(W_in, W_out, ids, mask, centers, negatives)
+
+
+def _cbow_terms_unchecked(W_in, W_out, ids, mask, centers, negatives):
+    # Masked-out positions are left out with np.where (not multiplied by 0), so an inf row
+    # that is not in the window cannot turn into NaN.
     n = mask.sum(axis=1)                                 # (B,)
-    h = np.einsum("bs,bsd->bd", mask, W_in[ids]) / n[:, None]           # (B, D)
+    m = mask[:, :, None]
+    h = np.where(m, W_in[ids], 0.0).sum(axis=1) / n[:, None]            # (B, D)
     loss, dh, dW_out = _batch_terms(h, W_out, centers, negatives)
     dW_in = np.zeros_like(W_in)
-    share = (mask / n[:, None])[:, :, None] * dh[:, None, :]            # (B, S, D)
+    share = np.where(m, (dh / n[:, None])[:, None, :], 0.0)             # (B, S, D)
     _scatter_add(dW_in, ids.ravel(), share.reshape(-1, W_in.shape[1]))
     return loss, (dW_in, dW_out)
 
@@ -255,10 +296,14 @@ def _train(model, sentences, dim, window, negatives, epochs, lr, rng, subsample,
     K = check_positive_int(negatives, "negatives")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    if not (np.isscalar(lr) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive number; got {lr!r}")
+    lr = as_float(lr, "lr", positive=True)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    # Checked here so that a message names the trainer's own arguments.
+    if subsample is not None:
+        subsample = as_float(subsample, "subsample", positive=True)
+    noise_power = as_float(noise_power, "noise_power", nonnegative=True)
+    min_count = check_positive_int(min_count, "min_count")
     vocab = build_vocab(sentences, min_count)
     V = len(vocab.words)
     keep = np.ones(V) if subsample is None else keep_probability(vocab.counts, subsample)
@@ -290,6 +335,8 @@ def _train(model, sentences, dim, window, negatives, epochs, lr, rng, subsample,
 def encode(sentences, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
     """The corpus as word ids (T,) and sentence ids (T,); words outside ``vocab`` are dropped."""
     sentences = _check_sentences(sentences)
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab from build_vocab; got {type(vocab).__name__}")
     pairs = [(vocab.index[t], i) for i, s in enumerate(sentences) for t in s if t in vocab.index]
     arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     return arr[:, 0].copy(), arr[:, 1].copy()
@@ -311,8 +358,13 @@ def training_examples(ids, sentence_ids, window: int, keep, rng: np.random.Gener
     sid = as_int_array(sentence_ids, "sentence_ids", ndim=1)
     w = check_positive_int(window, "window")
     keep = as_float_array(keep, "keep", ndim=1, shape_hint="(V,)")
-    if sid.shape != ids.shape or (ids.size and (ids.min() < 0 or ids.max() >= keep.size)):
-        raise ValueError(f"ids and sentence_ids must be (T,) alike, with ids in [0, {keep.size})")
+    check_in_closed_unit_interval(keep, "keep")          # probabilities (NaN refused)
+    if sid.shape != ids.shape:
+        raise ValueError(f"ids and sentence_ids must be (T,) alike; got {ids.shape} and "
+                         f"{sid.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= keep.size):
+        raise ValueError(f"ids must be word ids in [0, len(keep)) = [0, {keep.size}); got range "
+                         f"[{ids.min()}, {ids.max()}]")
     if model not in ("skipgram", "cbow"):
         raise ValueError(f"model must be 'skipgram' or 'cbow'; got {model!r}")
     if not isinstance(rng, np.random.Generator):
@@ -345,8 +397,7 @@ def phrase_scores(sentences, delta: float, min_count: int = 1) -> list:
     """
     sentences = _check_sentences(sentences)
     min_count = check_positive_int(min_count, "min_count")
-    if not (np.isscalar(delta) and np.isfinite(delta) and delta >= 0):
-        raise ValueError(f"delta must be a finite number >= 0; got {delta!r}")
+    delta = as_float(delta, "delta", nonnegative=True)
     uni = Counter(t for s in sentences for t in s)
     bi = Counter(pair for s in sentences for pair in zip(s[:-1], s[1:]))
     scored = [((a, b), (n - delta) / (uni[a] * uni[b])) for (a, b), n in bi.items()
@@ -358,6 +409,10 @@ def join_phrases(sentences, phrases, sep: str = "_") -> list[list[str]]:
     """Rewrite each occurrence of a bigram in ``phrases`` as one token ("new", "york" ->
     "new_york"), scanning left to right so that overlapping bigrams are not both merged."""
     sentences = _check_sentences(sentences)
+    if not isinstance(sep, str):
+        raise TypeError(f"sep must be a str; got {type(sep).__name__}")
+    if isinstance(phrases, (str, bytes)):
+        raise TypeError("phrases must be a collection of (str, str) tuples, not a single str")
     wanted = set()
     for p in phrases:
         if not (isinstance(p, tuple) and len(p) == 2 and all(isinstance(t, str) for t in p)):

@@ -80,3 +80,60 @@ def test_backward_with_wrong_upstream_shape_raises():
     _, cache = A.tanh_forward(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"dout must have the forward input's shape \(2, 3\)"):
         A.tanh_backward(np.zeros((3, 2)), cache)
+
+
+# --- issue 12: the boundary (each of these gave a silent wrong answer before) ---------------
+
+def test_a_backward_refuses_another_activations_cache(rng):
+    z = rng.standard_normal((3, 4))
+    dout = rng.standard_normal((3, 4))
+    _, tanh_cache = A.tanh_forward(z)
+    _, leaky_cache = A.leaky_relu_forward(z, 0.1)
+    _, log_softmax_cache = A.log_softmax_forward(z)
+    _, softmax_cache = A.softmax_forward(z)
+    with pytest.raises(TypeError, match="sigmoid_backward got a TanhCache"):
+        A.sigmoid_backward(dout, tanh_cache)
+    with pytest.raises(TypeError, match="relu_backward got a LeakyReluCache"):
+        A.relu_backward(dout, leaky_cache)
+    with pytest.raises(TypeError, match="softmax_backward got a LogSoftmaxCache"):
+        A.softmax_backward(dout, log_softmax_cache)
+    with pytest.raises(TypeError, match="log_softmax_backward got a SoftmaxCache"):
+        A.log_softmax_backward(dout, softmax_cache)
+    with pytest.raises(TypeError, match="tanh_backward got a tuple"):
+        A.tanh_backward(dout, (z, np.tanh(z)))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "softmax",
+                                  "log_softmax"])
+def test_changing_the_returned_output_leaves_the_backward_alone(name, rng):
+    forward, backward = getattr(A, f"{name}_forward"), getattr(A, f"{name}_backward")
+    z = rng.standard_normal((3, 4))
+    dout = rng.standard_normal((3, 4))
+    out, cache = forward(z)
+    expected = backward(dout, forward(z)[1])
+    out *= 2.0
+    z *= 3.0                                     # the caller's input may change too
+    np.testing.assert_array_equal(backward(dout, cache), expected)
+
+
+def test_relu_backward_passes_dout_through_at_nan_as_torch_does():
+    z = np.array([np.nan, -1.0, 0.0, 2.0])
+    dout = np.full(4, 3.0)
+    zt = to_torch(z, requires_grad=True)
+    torch.relu(zt).backward(to_torch(dout))
+    np.testing.assert_array_equal(A.relu_backward(dout, A.relu_forward(z)[1]),
+                                  zt.grad.cpu().numpy())     # [3, 0, 0, 3]
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3), (0,)])
+def test_softmax_of_an_empty_array_is_empty_as_in_torch(shape):
+    for ours, theirs in [(A.softmax, torch.softmax), (A.log_softmax, torch.log_softmax)]:
+        out = ours(np.zeros(shape))
+        assert out.shape == tuple(theirs(torch.zeros(shape), -1).shape) == shape
+        s, cache = A.softmax_forward(np.zeros(shape))
+        assert A.softmax_backward(np.zeros(shape), cache).shape == shape
+
+
+def test_softmax_of_a_scalar_names_z():
+    with pytest.raises(ValueError, match="z must have at least one axis"):
+        A.softmax(np.float64(1.0))

@@ -199,3 +199,30 @@ def test_top_k_bad_input():
     with pytest.raises(ValueError, match="NaN"):
         bottom_k([1.0, float("nan")], 1)
     assert top_k([3, 1], 0) == [] and bottom_k([], 2) == []
+
+
+# --- issue 12: bad and extreme input ---------------------------------------------------------
+
+def test_union_find_refuses_nodes_outside_0_to_n_minus_1():
+    # Old code: find(-1) answered 2 (Python's last list entry) as if -1 were a node.
+    uf = UnionFind(3)
+    for bad in (-1, 3):
+        with pytest.raises(ValueError, match="x must be"):
+            uf.find(bad)
+        with pytest.raises(ValueError, match="y must be"):
+            uf.union(0, bad)
+    with pytest.raises(TypeError, match="x must be an int"):
+        uf.find(1.0)
+    with pytest.raises(TypeError, match="x must be an int"):
+        uf.find(True)
+    assert uf.find(np.int64(2)) == 2 and uf.components == 3
+
+
+def test_heaps_and_edges_name_the_argument():
+    with pytest.raises(TypeError, match="iterable"):
+        top_k(5, 2)
+    with pytest.raises(TypeError, match=r"iterable\[1\]"):
+        bottom_k([1.0, "2"], 1)
+    with pytest.raises(ValueError, match=r"edges\[0\]"):
+        minimum_spanning_tree(3, [(0, 1)])
+    assert top_k(np.array([3.0, 1.0, 2.0]), np.int64(2)) == [3.0, 2.0]

@@ -117,7 +117,7 @@ def test_augment_rejects_bad_input(rng):
         A.mirror(np.zeros((3, 0, 4)))
     with pytest.raises(ValueError, match="cannot crop"):
         A.random_crop(x, (5, 2), rng)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"size\[0\] \(h\) must be >= 1"):
         A.random_crop(x, (0, 2), rng)
     with pytest.raises(ValueError, match="pair"):
         A.random_crop(x, 3, rng)
@@ -135,3 +135,34 @@ def test_augment_rejects_bad_input(rng):
         A.rotate(x, np.inf)
     with pytest.raises(TypeError, match="real numeric"):
         A.mirror(np.array([[["a"]]]))
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+def test_float32_images_stay_float32(rng):
+    # colour_shift used to add a float64 shift and return float64.
+    x = rng.random((3, 6, 6)).astype(np.float32)
+    assert A.colour_shift(x, rng).dtype == np.float32
+    assert A.colour_shift(x, rng, clip=False).dtype == np.float32
+    assert A.rotate(x, 30.0).dtype == np.float32
+    assert A.random_augment(x, rng, crop_size=(4, 4)).dtype == np.float32
+
+
+def test_numpy_integers_are_accepted_for_positions_and_sizes(rng):
+    x = rng.standard_normal((1, 5, 5))
+    assert A.crop(x, np.int64(1), np.int32(0), np.int64(2), 3).shape == (1, 2, 3)
+    assert A.random_crop(x, np.array([2, 2]), rng).shape == (1, 2, 2)
+    assert A.rotate90(x, np.int64(2)).shape == (1, 5, 5)
+
+
+def test_random_augment_names_x_for_a_nan_image(rng):
+    x = rng.random((3, 4, 4))
+    x[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="x must be finite"):
+        A.random_augment(x, rng)
+    assert np.isnan(A.mirror(x)[0, 0, 3])          # mirror moves NaN like torch.flip
+
+
+def test_clip_must_be_a_bool(rng):
+    with pytest.raises(TypeError, match="clip"):
+        A.colour_shift(np.zeros((1, 2, 2)), rng, clip="no")

@@ -296,3 +296,21 @@ def test_bad_constructor_and_helper_arguments(rng):
         ar.bernoulli_log_prob(x, np.zeros((10, 3)))
     with pytest.raises(ValueError, match="logits_fn"):
         ar.sequential_sample(lambda z: z[:, :2], 4, 3, rng)
+
+
+# --- issue 12: bad and extreme input ---------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [0.5, 7.0, np.nan, -1.0])
+def test_bernoulli_log_prob_refuses_non_binary_data(bad):
+    # Old code returned -2 log 2 for x = [[0.5, 7]]: a number that is no log-probability.
+    x = np.array([[0.0, bad]])
+    with pytest.raises(ValueError, match=r"x must be binary"):
+        ar.bernoulli_log_prob(x, np.zeros((1, 2)))
+
+
+def test_bernoulli_log_prob_float32_nan_and_infinite_logits():
+    x = np.array([[0.0, 1.0, 1.0]], dtype=np.float32)
+    z = np.array([[0.5, -2.0, 3.0]], dtype=np.float32)
+    assert ar.bernoulli_log_prob(x, z).dtype == np.float32
+    assert np.isnan(ar.bernoulli_log_prob(x[:, :2], np.array([[np.nan, 0.0]])))[0]
+    assert ar.bernoulli_log_prob(np.array([[1.0, 0.0]]), np.array([[np.inf, -np.inf]]))[0] == 0.0

@@ -109,8 +109,8 @@ def test_inputs_are_not_modified(rng):
     (np.zeros((4, 3)), 2, {}, ValueError, r"gamma must be \(C,\) = \(3,\)"),
     (np.zeros((1, 3)), 3, {}, ValueError, r"more than one value per channel"),
     (np.zeros((1, 3, 1, 1)), 3, {}, ValueError, r"more than one value per channel"),
-    (np.zeros((4, 3)), 3, {"momentum": 1.5}, ValueError, r"momentum must be a number in"),
-    (np.zeros((4, 3)), 3, {"eps": 0.0}, ValueError, r"eps must be a positive number"),
+    (np.zeros((4, 3)), 3, {"momentum": 1.5}, ValueError, r"momentum must lie in \[0, 1\]"),
+    (np.zeros((4, 3)), 3, {"eps": 0.0}, ValueError, r"eps must be > 0"),
     (np.zeros((4, 3)), 3, {"training": "yes"}, TypeError, r"training must be True or False"),
     (np.zeros((4, 3), dtype=complex), 3, {}, TypeError, r"x must be real"),
 ])
@@ -134,3 +134,38 @@ def test_backward_wrong_upstream_shape_raises(rng):
                                     np.zeros(3), np.ones(3), training=True)
     with pytest.raises(ValueError, match=r"dout must have the forward input's shape \(4, 3\)"):
         batchnorm_backward(np.zeros((3, 4)), cache)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+def test_changing_gamma_or_out_after_the_forward_leaves_the_backward_alone(rng):
+    x = rng.standard_normal((6, 3))
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    stats = (np.zeros(3), np.ones(3))
+    dout = rng.standard_normal((6, 3))
+    expected = batchnorm_backward(dout, batchnorm_forward(x, gamma, beta, *stats, True)[1])
+    out, cache, _ = batchnorm_forward(x, gamma, beta, *stats, True)
+    gamma *= 10.0                                # the cache used to keep the caller's gamma
+    out *= 2.0
+    for got, want in zip(batchnorm_backward(dout, cache), expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_batchnorm_backward_refuses_another_cache():
+    from dlnotes.activations import relu_forward
+    _, cache = relu_forward(np.zeros((4, 3)))
+    with pytest.raises(TypeError, match="batchnorm_backward got a ReluCache"):
+        batchnorm_backward(np.ones((4, 3)), cache)
+
+
+def test_zero_channels_are_refused_with_a_message():
+    with pytest.raises(ValueError, match="at least one channel"):
+        batchnorm_forward(np.zeros((4, 0)), *(np.zeros(0),) * 4, training=False)
+
+
+def test_numpy_scalars_are_accepted_for_momentum_and_eps(rng):
+    x = rng.standard_normal((5, 2))
+    c = np.ones(2)
+    a = batchnorm_forward(x, c, c, c, c, True, momentum=np.float32(0.5), eps=np.float64(1e-5))
+    b = batchnorm_forward(x, c, c, c, c, True, momentum=0.5, eps=1e-5)
+    np.testing.assert_array_equal(a[2].var, b[2].var)

@@ -286,3 +286,33 @@ def test_id_to_bytes_and_from_merges_reject_bad_input(trained):
         BPETokenizer.from_merges([(97, 256)])
     with pytest.raises(TypeError, match="pair of ints"):
         BPETokenizer.from_merges([(97, 98, 99)])
+
+
+# --- issue 12: NumPy integers accepted, messages name the caller's argument ----------------
+
+def test_from_merges_and_train_accept_numpy_integers():
+    # Old code: "merge 0 must be a pair of ints" for np.int64 ids.
+    trained = BPETokenizer().train("low lower lowest " * 20, 262)
+    as_array = np.array(trained.merges, dtype=np.int64)
+    rebuilt = BPETokenizer.from_merges(as_array)
+    assert rebuilt.merges == trained.merges
+    assert all(type(i) is int for pair in rebuilt.merges for i in pair)
+    assert rebuilt.encode("lowest low") == trained.encode("lowest low")
+    assert BPETokenizer().train("low lower", np.int64(260)).vocab_size == 260
+    with pytest.raises(TypeError, match="pair of ints"):
+        BPETokenizer.from_merges([(np.True_, 1)])
+    with pytest.raises(TypeError, match="merge 0"):
+        BPETokenizer.from_merges([5])
+    with pytest.raises(TypeError, match="merges"):
+        BPETokenizer.from_merges(None)
+    with pytest.raises(TypeError, match="special_tokens"):
+        BPETokenizer.from_merges([], special_tokens=None)
+
+
+def test_id_to_bytes_names_its_argument():
+    # Old code: "ids[0] = 999 is outside ...", an argument the caller never passed.
+    with pytest.raises(ValueError, match=r"^i = 999 is outside"):
+        BPETokenizer().id_to_bytes(999)
+    with pytest.raises(TypeError, match=r"^i must be an int"):
+        BPETokenizer().id_to_bytes(1.0)
+    assert BPETokenizer().id_to_bytes(np.int64(65)) == b"A"

@@ -213,3 +213,37 @@ def test_bad_settings_raise():
         KM.kmeans_objective(x, x[:2], np.array([0, 1, 2, 0]))
     with pytest.raises(TypeError, match="labels must be integers"):
         KM.kmeans_objective(x, x[:2], np.zeros(4))
+
+
+# --- issue 12: bad and extreme input ---------------------------------------------------------
+
+@pytest.mark.parametrize("gap", [1e-200, 1e-300, 1e-320])
+def test_kmeans_plus_plus_with_points_a_tiny_distance_apart(gap):
+    # Old code: squared distances underflowed to 0 and the draw ended in a bare IndexError.
+    x = np.array([[0.0], [gap], [2 * gap], [3 * gap]])
+    for seed in range(5):
+        seeds = KM.kmeans_plus_plus(x, 4, np.random.default_rng(seed))
+        assert sorted(seeds[:, 0]) == sorted(x[:, 0])
+    centroids, labels, _ = KM.kmeans(x, 2, np.random.default_rng(0))
+    assert len(set(labels.tolist())) == 2
+
+
+def test_lloyd_refuses_more_centroids_than_points():
+    # Old code returned three centroids at 0 for two points, without a word.
+    with pytest.raises(ValueError, match=r"centroids has K = 3 rows but x has only 2"):
+        KM.lloyd(np.zeros((2, 1)), np.array([[0.0], [1.0], [2.0]]))
+
+
+def test_assign_at_huge_magnitudes_goes_to_the_nearest_centroid():
+    # Every squared distance is inf here; the old argmin then gave every point label 0.
+    x = np.array([[1e200], [1.2e200], [3e200], [3.1e200]])
+    centroids = np.array([[0.0], [4e200]])
+    np.testing.assert_array_equal(KM.assign(x, centroids), [0, 0, 1, 1])
+    found, labels, _ = KM.lloyd(x, x[[0, 3]])
+    np.testing.assert_array_equal(labels, [0, 0, 1, 1])
+    np.testing.assert_allclose(found[:, 0], [1.1e200, 3.05e200], rtol=1e-12)
+
+
+def test_k_accepts_numpy_integers():
+    x = np.arange(8.0).reshape(4, 2)
+    assert KM.kmeans_plus_plus(x, np.int64(2), np.random.default_rng(0)).shape == (2, 2)

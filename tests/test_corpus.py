@@ -65,3 +65,19 @@ def test_corpus_text_round_trip():
 def test_bad_input(call, error):
     with pytest.raises(error):
         call()
+
+
+def test_negation_rate_goes_through_the_shared_probability_check():
+    rng = np.random.default_rng(0)
+    for bad, error in ((True, TypeError), ("0.5", TypeError), (float("nan"), ValueError),
+                       (-0.1, ValueError)):
+        with pytest.raises(error, match="negation_rate"):
+            corpus.sentiment_corpus(3, rng, negation_rate=bad)
+    sents, _ = corpus.sentiment_corpus(3, np.random.default_rng(0), negation_rate=np.float32(1))
+    assert all("not" in s for s in sents)
+
+
+def test_corpus_text_accepts_tuples_and_refuses_non_str_tokens():
+    assert corpus.corpus_text((("a", "b"), ["c"])) == "a b\nc\n"
+    with pytest.raises(TypeError, match="str"):
+        corpus.corpus_text([["a", 1]])

@@ -32,3 +32,24 @@ def test_spirals_shapes_radius_and_reproducibility():
 def test_bad_input_raises(call, error, rng):
     with pytest.raises(error):
         call(rng)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda r: datasets.two_blobs(5, r, distance=float("nan")), ValueError, "distance"),
+    (lambda r: datasets.two_blobs(5, r, distance="2"), TypeError, "distance"),
+    (lambda r: datasets.two_blobs(5, r, std=float("inf")), ValueError, "std"),
+    (lambda r: datasets.spirals(5, 2, r, turns=float("nan")), ValueError, "turns"),
+    (lambda r: datasets.spirals(5, 2, r, noise=float("nan")), ValueError, "noise"),
+    (lambda r: datasets.spirals(5.0, 2, r), TypeError, "n_per_class"),
+])
+def test_bad_shape_parameters_are_named(call, error, match, rng):
+    # NaN distances, turns and noise used to give NaN points without a word.
+    with pytest.raises(error, match=match):
+        call(rng)
+
+
+def test_numpy_integers_are_accepted(rng):
+    x, y = datasets.spirals(np.int64(4), np.int32(3), rng)
+    assert x.shape == (12, 2) and y.shape == (12,)

@@ -249,7 +249,7 @@ def test_nearest_bad_input():
         nearest(np.zeros(3), VECS, VOCAB, 1)
     zero_row = VECS.copy()
     zero_row[2] = 0
-    with pytest.raises(ValueError, match="'car' is zero"):
+    with pytest.raises(ValueError, match=r"vectors: the vector of 'car' \(row 2\) is zero"):
         nearest("apple", zero_row, VOCAB, 1)
 
 
@@ -304,7 +304,9 @@ def test_analogy_uses_rows_as_given():
     vecs[GENDER_VOCAB.index("woman")] *= 10.0
     q = vecs[0] - vecs[1] + vecs[3]
     expected = nearest(q, vecs, GENDER_VOCAB, 2, exclude=("man", "king", "woman"))
-    assert analogy("man", "king", "woman", vecs, GENDER_VOCAB, k=2) == expected
+    got = analogy("man", "king", "woman", vecs, GENDER_VOCAB, k=2)
+    assert [w for w, _ in got] == [w for w, _ in expected]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-14)
 
 
 def test_analogy_bad_input():
@@ -324,3 +326,40 @@ def test_analogy_bad_input():
         analogy("p", "q", "r", np.array([[1.0, 1], [1, 0], [0, 1], [1, 2]]), ["p", "q", "r", "s"])
     with pytest.raises(ValueError, match=r"\(V, D\)"):
         analogy("man", "king", "woman", np.ones(7), GENDER_VOCAB)
+
+
+# --- issue 12: extreme magnitudes, messages that name the caller's argument ----------------
+
+def test_ppmi_is_scale_invariant_at_extreme_magnitudes():
+    # Old code: the products rows @ cols overflowed (PPMI all 0) or underflowed (inf).
+    counts = np.array([[0, 3, 1], [3, 0, 2], [1, 2, 4]], dtype=float)
+    want = ppmi(counts)
+    assert want.max() > 0
+    for scale in (1e-300, 1e-200, 1e200, 1e300):
+        np.testing.assert_allclose(ppmi(counts * scale), want, rtol=1e-12, atol=1e-14)
+
+
+def test_nearest_names_the_callers_arguments():
+    # Old code: "u and v must be finite", naming cosine_similarity's internal arguments.
+    vocab = ["a", "b", "c"]
+    vectors = np.eye(3)
+    bad = vectors.copy()
+    bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="^vectors must be finite"):
+        nearest("a", bad, vocab, 1)
+    with pytest.raises(ValueError, match="^query must be finite"):
+        nearest(np.array([np.nan, 1, 0]), vectors, vocab, 1)
+    with pytest.raises(ValueError, match="^vectors must be finite"):
+        analogy("a", "b", "c", bad, vocab)
+    with pytest.raises(ValueError, match="^v must be finite"):
+        cosine_similarity(np.ones(2), np.array([1, np.inf]))
+    with pytest.raises(TypeError, match="exclude"):
+        nearest("a", vectors, vocab, 1, exclude="b")
+
+
+def test_analogy_of_huge_vectors():
+    vecs = GENDER_VECS * 1e300
+    got = analogy("man", "king", "woman", vecs, GENDER_VOCAB, k=2)
+    want = analogy("man", "king", "woman", GENDER_VECS, GENDER_VOCAB, k=2)
+    assert [w for w, _ in got] == [w for w, _ in want]
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=1e-12)

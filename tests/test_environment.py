@@ -44,14 +44,58 @@ def test_jupyter_book_is_1x_and_torch_is_2_13():
     assert pins["torch"] == "2.13.0"
 
 
-def test_environment_yml_installs_the_lock():
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+def _environment() -> dict:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    assert isinstance(env, dict) and env.get("channels") == ["conda-forge"], (
+        "environment.yml must parse and use conda-forge only")
+    return env
+
+
+def _conda_and_pip(env: dict) -> tuple[list[str], list[str]]:
     deps = env["dependencies"]
-    assert "python=3.11" in deps
-    pip_section = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
-    assert "-r requirements.lock" in pip_section and "-e ." in pip_section
-    conda_only = [d for d in deps if isinstance(d, str) and d not in ("python=3.11", "pip")]
-    assert not conda_only, f"environment.yml installs packages outside the lock: {conda_only}"
+    conda = [d for d in deps if isinstance(d, str)]
+    pip_sections = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
+    assert len(pip_sections) == 1, "environment.yml needs exactly one pip: section"
+    return conda, pip_sections[0]
+
+
+def test_environment_yml_pins_the_cpu_build_of_torch_at_the_lock_version():
+    conda, pip = _conda_and_pip(_environment())
+    torch_cpu = f"pytorch-cpu={_lock()['torch']}"
+    assert "python=3.11" in conda
+    assert torch_cpu in conda, f"environment.yml must install conda-forge's {torch_cpu}: {conda}"
+    extra = [d for d in conda if d not in ("python=3.11", "pip", torch_cpu)]
+    assert not extra, f"environment.yml installs conda packages outside the lock: {extra}"
+    by_pip = [line for line in pip if canonicalize_name(Requirement(line).name) == "torch"]
+    assert not by_pip, f"pip must not install torch (PyPI's Linux wheel is CUDA): {by_pip}"
+
+
+def test_environment_yml_pins_every_other_package_as_the_lock():
+    _, pip = _conda_and_pip(_environment())
+    pins = {}
+    for line in pip:
+        assert not line.startswith("-"), (
+            f"{line!r}: Binder builds environment.yml before it copies the repository, so no "
+            "-r/-e of a repository file works here (postBuild installs dlnotes)")
+        req = Requirement(line)
+        (spec,) = req.specifier
+        assert spec.operator == "==", f"not an exact pin: {line!r}"
+        pins[canonicalize_name(req.name)] = spec.version
+    expected = {name: version for name, version in _lock().items() if name != "torch"}
+    assert pins == expected, (
+        "environment.yml and requirements.lock differ (run `make lock` or "
+        f"`python tools/write_environment.py`): only in environment.yml "
+        f"{sorted(set(pins.items()) - set(expected.items()))}, only in the lock "
+        f"{sorted(set(expected.items()) - set(pins.items()))}")
+
+
+def test_postbuild_installs_dlnotes_without_touching_the_pins():
+    post = ROOT / "postBuild"
+    assert post.is_file() and post.stat().st_mode & 0o111, "postBuild must exist and be executable"
+    commands = [line for line in post.read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert "set -euo pipefail" in commands
+    assert "python -m pip install --no-deps -e ." in commands
 
 
 def test_installed_environment_matches_the_lock():

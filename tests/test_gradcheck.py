@@ -37,7 +37,7 @@ def test_relative_error_properties():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: numerical_gradient(lambda v: v, np.ones(3)), ValueError, "f must return a scalar"),
-    (lambda: numerical_gradient(np.sum, np.ones(3), h=0), ValueError, "h must be positive"),
+    (lambda: numerical_gradient(np.sum, np.ones(3), h=0), ValueError, "h must be > 0"),
     (lambda: numerical_gradient(np.sum, np.ones(3, dtype=np.float32)), TypeError, "float64"),
     (lambda: numerical_gradient("f", np.ones(3)), TypeError, "f must be callable"),
     (lambda: relative_error(np.ones(2), np.ones(3)), ValueError, "same shape"),
@@ -45,3 +45,38 @@ def test_relative_error_properties():
 def test_bad_input_raises(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+@pytest.mark.parametrize("h, x", [(1e-300, np.ones(3)), (1e-17, np.ones(3)),
+                                  (1e-6, np.array([1.0, 1e12]))])
+def test_a_step_that_rounds_away_is_refused(h, x):
+    # h = 1e-300 used to give a gradient of zeros without a word.
+    with pytest.raises(ValueError, match="h=.* is too small"):
+        numerical_gradient(lambda v: float(np.sum(v ** 2)), x, h=h)
+
+
+@pytest.mark.parametrize("h, error", [(float("nan"), ValueError), (float("inf"), ValueError),
+                                      (-1e-6, ValueError), ("1e-6", TypeError)])
+def test_a_bad_h_is_named(h, error):
+    with pytest.raises(error, match="h must"):
+        numerical_gradient(np.sum, np.ones(3), h=h)
+
+
+def test_non_finite_x_is_refused():
+    with pytest.raises(ValueError, match="x must be finite"):
+        numerical_gradient(np.sum, np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200, 1e300, 1e-300])
+def test_relative_error_is_scale_free_at_extreme_magnitudes(scale):
+    # At 1e200 the squared norms overflowed: orthogonal vectors gave NaN instead of 1/sqrt 2.
+    a, b = np.array([scale, 0.0]), np.array([0.0, scale])
+    assert relative_error(a, b) == pytest.approx(1 / np.sqrt(2), rel=1e-12)
+    assert relative_error(a, a * (1 + 1e-9)) == pytest.approx(0.5e-9, rel=1e-5)
+
+
+def test_relative_error_of_nan_is_nan():
+    assert np.isnan(relative_error(np.array([np.nan, 1.0]), np.ones(2)))
+    assert np.isnan(relative_error(np.array([np.inf, 1.0]), np.ones(2)))

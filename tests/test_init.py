@@ -54,3 +54,33 @@ def test_bad_shapes_raise(shape, error, rng):
 def test_needs_a_generator():
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         init.xavier_uniform((3, 3), np.random)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(3.7, 2), (3, 2.0), ("3", "2"), "32", (True, 2),
+                                   (3, None)])
+def test_fans_refuses_what_is_not_a_tuple_of_ints(shape):
+    # (3.7, 2) used to be truncated to (3, 2); ("3", "2") and (True, 2) were read as numbers.
+    with pytest.raises(TypeError, match="shape"):
+        init.fans(shape)
+
+
+def test_fans_accepts_numpy_integers_and_integer_arrays():
+    assert init.fans((np.int64(4), np.int32(3), 2, 2)) == (12, 16)
+    assert init.fans(np.array([4, 3])) == (3, 4)
+
+
+@pytest.mark.parametrize("gain, error", [(-1.0, ValueError), (float("nan"), ValueError),
+                                         (float("inf"), ValueError), ("1", TypeError),
+                                         (True, TypeError)])
+def test_xavier_uniform_refuses_a_bad_gain(gain, error, rng):
+    # A negative gain used to swap the interval's ends silently; torch refuses it too.
+    with pytest.raises(error, match="gain"):
+        init.xavier_uniform((3, 3), rng, gain=gain)
+    with pytest.raises(RuntimeError):
+        torch.nn.init.xavier_uniform_(torch.empty(3, 3), gain=-1.0)
+
+
+def test_xavier_uniform_with_zero_gain_gives_zeros(rng):
+    np.testing.assert_array_equal(init.xavier_uniform((3, 2), rng, gain=0.0), 0.0)

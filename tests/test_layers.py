@@ -69,12 +69,52 @@ def test_dropout_is_reproducible_with_a_seed():
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", True])
-def test_dropout_bad_probability_raises(p, rng):
-    with pytest.raises(ValueError, match="p \\(drop probability\\) must be a number in \\[0, 1\\]"):
+@pytest.mark.parametrize("p,error", [(-0.1, ValueError), (1.5, ValueError),
+                                     (float("nan"), ValueError), ("0.5", TypeError),
+                                     (True, TypeError), (0.5j, TypeError)])
+def test_dropout_bad_probability_raises(p, error, rng):
+    with pytest.raises(error, match="p \\(drop probability\\) must"):
         layers.dropout_forward(np.ones(3), p, rng)
 
 
 def test_dropout_needs_a_generator():
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         layers.dropout_forward(np.ones(3), 0.5, rng=0)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+def test_dropout_backward_with_an_eval_mode_cache_still_checks_the_shape(rng):
+    # An evaluation-mode cache used to carry nothing, so any dout came back unchanged.
+    _, cache = layers.dropout_forward(np.ones((2, 3)), 0.5, rng, training=False)
+    with pytest.raises(ValueError, match=r"dout must have the forward input's shape \(2, 3\)"):
+        layers.dropout_backward(np.ones((5, 7)), cache)
+    np.testing.assert_array_equal(layers.dropout_backward(np.full((2, 3), 2.0), cache), 2.0)
+
+
+def test_layer_backwards_refuse_each_others_caches(rng):
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), np.zeros(2)
+    _, dense_cache = layers.dense_forward(x, w, b)
+    _, drop_cache = layers.dropout_forward(x, 0.5, rng)
+    with pytest.raises(TypeError, match="dense_backward got a DropoutCache"):
+        layers.dense_backward(np.ones((4, 2)), drop_cache)
+    with pytest.raises(TypeError, match="dropout_backward got a DenseCache"):
+        layers.dropout_backward(np.ones((4, 3)), dense_cache)
+
+
+def test_changing_x_or_w_after_the_dense_forward_leaves_the_backward_alone(rng):
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), np.zeros(2)
+    dout = rng.standard_normal((4, 2))
+    expected = layers.dense_backward(dout, layers.dense_forward(x, w, b)[1])
+    out, cache = layers.dense_forward(x, w, b)
+    x *= 2.0
+    w += 1.0
+    out *= 3.0
+    for got, want in zip(layers.dense_backward(dout, cache), expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_dropout_keeps_float32(rng):
+    out, cache = layers.dropout_forward(np.ones(8, dtype=np.float32), 0.5, rng)
+    assert out.dtype == np.float32
+    assert layers.dropout_backward(np.ones(8, dtype=np.float32), cache).dtype == np.float32

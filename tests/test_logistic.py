@@ -178,13 +178,53 @@ def test_bad_upstream_gradient_raises(rng):
         LR.logistic_backward(np.ones(4), cache)
 
 
-@pytest.mark.parametrize("lr, steps, match", [
-    (0.0, 10, "lr must be a positive"),
-    (-0.1, 10, "lr must be a positive"),
-    (float("nan"), 10, "lr must be a positive"),
-    (0.1, 0, "steps must be a positive integer"),
-    (0.1, 2.5, "steps must be a positive integer"),
+@pytest.mark.parametrize("lr, steps, error, match", [
+    (0.0, 10, ValueError, "lr must be > 0"),
+    (-0.1, 10, ValueError, "lr must be > 0"),
+    (float("nan"), 10, ValueError, "lr must be a finite number"),
+    ("0.1", 10, TypeError, "lr must be a real number"),
+    (0.1, 0, ValueError, "steps must be >= 1"),
+    (0.1, 2.5, TypeError, "steps must be an int"),
+    (0.1, True, TypeError, "steps must be an int"),
 ])
-def test_bad_training_settings_raise(lr, steps, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_training_settings_raise(lr, steps, error, match):
+    with pytest.raises(error, match=match):
         LR.train_logistic_regression(np.ones((3, 2)), np.array([0, 1, 1]), lr=lr, steps=steps)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+@pytest.mark.parametrize("b", [0.5, 1, np.float32(0.5), np.zeros((), np.float32)])
+def test_float32_inputs_stay_float32_with_a_python_bias(b, rng):
+    # A Python-float bias used to turn float32 x and w into float64 probabilities.
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    w = rng.standard_normal(3).astype(np.float32)
+    a, cache = LR.logistic_forward(x, w, b)
+    assert a.dtype == np.float32
+    assert LR.predict_proba(x, w, b).dtype == np.float32
+    dx, dw, db = LR.logistic_backward(np.ones(5, np.float32), cache)
+    assert dx.dtype == dw.dtype == db.dtype == np.float32
+
+
+def test_changing_the_returned_probabilities_leaves_the_backward_alone(rng):
+    x, w = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    da = rng.standard_normal(5)
+    expected = LR.logistic_backward(da, LR.logistic_forward(x, w, 0.1)[1])
+    a, cache = LR.logistic_forward(x, w, 0.1)
+    a *= 2.0                                     # a used to be the array the cache kept
+    x += 1.0
+    for got, want in zip(LR.logistic_backward(da, cache), expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_logistic_backward_refuses_another_cache(rng):
+    from dlnotes.activations import sigmoid_forward
+    _, cache = sigmoid_forward(np.zeros(5))
+    with pytest.raises(TypeError, match="logistic_backward got a SigmoidCache"):
+        LR.logistic_backward(np.ones(5), cache)
+
+
+def test_numpy_integer_steps_are_accepted():
+    x, y = np.array([[0.0], [1.0]]), np.array([0.0, 1.0])
+    w, b, history = LR.train_logistic_regression(x, y, lr=np.float32(0.5), steps=np.int64(3))
+    assert history.shape == (4,)

@@ -107,3 +107,55 @@ def test_bad_input_raises_value_error(call, message):
 def test_float_class_indices_raise_type_error():
     with pytest.raises(TypeError, match="integer class indices"):
         L.cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0]))
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+@pytest.mark.parametrize("base, error", [(math.inf, ValueError), (math.nan, ValueError),
+                                         (-2.0, ValueError), (0.0, ValueError),
+                                         ("2", TypeError), (True, TypeError)])
+def test_a_bad_base_is_refused(base, error):
+    # base = inf used to turn every logarithm into 0, so H(p) = KL(p || q) = 0.
+    p, q = np.array([0.5, 0.5]), np.array([0.9, 0.1])
+    for call in (lambda: L.entropy(p, base=base), lambda: L.kl_divergence(p, q, base=base),
+                 lambda: L.cross_entropy_dist(p, q, base=base)):
+        with pytest.raises(error, match="base"):
+            call()
+
+
+def test_float32_softmax_rows_are_distributions(rng):
+    import torch
+    logits = rng.standard_normal((50, 10)).astype(np.float32)
+    p = torch.softmax(torch.from_numpy(logits), -1).numpy()        # float32 rows
+    q = np.roll(p, 1, axis=0)
+    assert np.max(np.abs(p.sum(axis=-1, dtype=np.float64) - 1)) > 1e-9   # the old tolerance
+    p64, q64 = p.astype(np.float64), q.astype(np.float64)
+    p64, q64 = p64 / p64.sum(-1, keepdims=True), q64 / q64.sum(-1, keepdims=True)
+    np.testing.assert_allclose(L.entropy(p), L.entropy(p64), rtol=1e-5)
+    np.testing.assert_allclose(L.kl_divergence(p, q), L.kl_divergence(p64, q64),
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(L.cross_entropy_dist(p, q), L.cross_entropy_dist(p64, q64),
+                               rtol=1e-5)
+
+
+def test_a_float32_row_that_is_far_from_a_distribution_is_still_refused():
+    with pytest.raises(ValueError, match="sum to 1"):
+        L.entropy(np.array([0.5, 0.499], dtype=np.float32))
+
+
+def test_nan_logits_give_nan_as_in_torch():
+    import torch
+    z = np.array([[np.nan, 0.0], [1.0, 2.0]])
+    loss, grad = L.cross_entropy(z, np.array([0, 1]))
+    zt = torch.tensor(z, requires_grad=True)
+    lt = F.cross_entropy(zt, torch.tensor([0, 1]))
+    lt.backward()
+    assert math.isnan(loss) and math.isnan(lt.item())
+    np.testing.assert_array_equal(np.isnan(grad), np.isnan(zt.grad.numpy()))
+
+
+def test_empty_inputs_are_refused_with_the_arguments_name():
+    with pytest.raises(ValueError, match="pred must hold at least one"):
+        L.mse(np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError, match="p must hold at least one"):
+        L.binary_cross_entropy(np.zeros(0), np.zeros(0))

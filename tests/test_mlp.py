@@ -176,7 +176,9 @@ def test_bad_input_raises(change, error, match):
     ({"l2": float("nan")}, ValueError, "l2"),
     ({"drop_p": 1.0, "rng": np.random.default_rng(0)}, ValueError, "drop_p"),
     ({"drop_p": 0.5}, TypeError, "needs rng"),
-    ({"drop_p": True}, ValueError, "drop_p"),
+    ({"drop_p": True}, TypeError, "drop_p"),
+    ({"drop_p": "0.5"}, TypeError, "drop_p"),
+    ({"l2": 0.1j}, TypeError, "l2"),
 ])
 def test_bad_regularisation_raises(kwargs, error, match):
     params, x, y, _ = _problem([2, 5, 3], 6)
@@ -194,8 +196,10 @@ def test_bad_training_and_init_arguments_raise():
         train_gd(params, x, y, lr=0.1, steps=1, x_dev=x)
     with pytest.raises(ValueError, match="at least an input and an output"):
         init_mlp([3], rng)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="every entry of sizes must be >= 1"):
         init_mlp([3, 0, 2], rng)
+    with pytest.raises(TypeError, match="every entry of sizes must be an int"):
+        init_mlp([3, 2.5, 2], rng)
     with pytest.raises(ValueError, match="scheme"):
         init_mlp([3, 2], rng, scheme="lecun")
     with pytest.raises(TypeError, match="rng"):

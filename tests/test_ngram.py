@@ -184,3 +184,14 @@ def test_tokenize_splits_sentences_and_words():
                                                       ["why"]]
     with pytest.raises(TypeError, match=r"text must be a str"):
         tokenize(["a"])
+
+
+def test_start_symbol_is_never_predicted_and_complex_k_is_refused():
+    # Old code: prob("<s>") silently answered with p(<unk>); a complex k ended in a bare
+    # "'<' not supported" TypeError.
+    model = NGramModel(2).fit(TINY)
+    with pytest.raises(ValueError, match="word must not be <s>"):
+        model.prob("<s>", ["a"])
+    with pytest.raises(ValueError, match=r"k \(add-k smoothing\)"):
+        NGramModel(2, k=1 + 1j)
+    assert NGramModel(np.int64(2), k=np.float32(0.5), min_count=np.int64(1)).n == 2

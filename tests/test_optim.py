@@ -82,10 +82,10 @@ def test_bad_grads_raise(grads, error, message):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: optim.SGD({"w": np.zeros(2)}, lr=-1.0), "lr must be a positive number"),
+    (lambda: optim.SGD({"w": np.zeros(2)}, lr=-1.0), "lr must be > 0"),
     (lambda: optim.SGD({"w": np.zeros(2)}, lr=0.1, momentum=1.0), r"momentum must lie in \[0, 1\)"),
     (lambda: optim.Momentum({"w": np.zeros(2)}, lr=0.1, beta=0.0), r"beta must lie in \(0, 1\)"),
-    (lambda: optim.RMSprop({"w": np.zeros(2)}, lr=0.1, eps=0.0), "eps must be a positive number"),
+    (lambda: optim.RMSprop({"w": np.zeros(2)}, lr=0.1, eps=0.0), "eps must be > 0"),
     (lambda: optim.Adam({"w": np.zeros(2)}, lr=0.1, betas=(0.9,)), "betas must be a pair"),
 ])
 def test_bad_hyperparameters_raise(make, message):
@@ -119,7 +119,42 @@ def test_schedules_match_torch_schedulers():
 def test_schedule_formulas_and_bad_input():
     assert schedules.inverse_time_decay(1.0, 4, decay_rate=0.5) == pytest.approx(1 / 3)
     assert schedules.inverse_sqrt_decay(2.0, 3) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="epoch must be a non-negative int"):
+    with pytest.raises(ValueError, match="epoch must be >= 0"):
         schedules.exponential_decay(0.1, -1)
-    with pytest.raises(ValueError, match="lr0 must be positive"):
+    with pytest.raises(ValueError, match="lr0 must be > 0"):
         schedules.step_decay(0.0, 1, step_size=2)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+@pytest.mark.parametrize("opt_class", [optim.SGD, optim.Momentum, optim.RMSprop,
+                                       optim.RMSpropEpsInSqrt, optim.Adam])
+@pytest.mark.parametrize("bad, error", [
+    (np.array([1.0 + 2.0j, 0.5]), TypeError),      # the imaginary part used to be dropped
+    (np.array(["1", "2"]), TypeError),
+    (None, TypeError),
+    ([[1.0], [2.0, 3.0]], ValueError),              # ragged
+    ([1.0, "a"], TypeError),
+])
+def test_step_refuses_gradients_that_are_not_real_arrays(opt_class, bad, error):
+    w = np.zeros(2)
+    opt = opt_class({"w": w, "b": np.zeros(1)}, lr=0.1)
+    with pytest.raises(error, match=r"grads\['w'\]"):
+        opt.step({"w": bad, "b": np.ones(1)})
+    np.testing.assert_array_equal(w, 0.0)              # nothing was updated
+    assert opt.t == 0
+
+
+def test_step_accepts_lists_and_numpy_scalars_of_hyperparameters():
+    w = np.zeros(2)
+    optim.SGD({"w": w}, lr=np.float32(0.5)).step({"w": [1, 2]})
+    np.testing.assert_array_equal(w, [-0.5, -1.0])
+
+
+def test_nan_gradients_propagate_into_the_parameters_as_in_torch():
+    w = np.zeros(2)
+    wt = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    optim.Adam({"w": w}, lr=0.1).step({"w": np.array([np.nan, 1.0])})
+    wt.grad = torch.tensor([float("nan"), 1.0], dtype=torch.float64)
+    torch.optim.Adam([wt], lr=0.1).step()
+    np.testing.assert_array_equal(w, wt.detach().numpy())

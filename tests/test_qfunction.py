@@ -165,3 +165,47 @@ def test_bad_input_raises_clear_errors():
                   batch_size=2, buffer_size=10, target_every=1, rng=rng)
     with pytest.raises(TypeError, match="positional"):
         train_dqn(env, grid_features(env), 1, 2, 0.1, 0.9, 0.1, 2, 10, 1, rng)
+
+
+# --- issue 12: caches, aliasing, bad input ----------------------------------------------------
+
+def _net(rng, B=4, D=3, H=5, A=2):
+    x = rng.standard_normal((B, D))
+    params = init_qnet(D, H, A, rng)
+    return x, params
+
+
+def test_backwards_refuse_each_others_caches(rng):
+    x, p = _net(rng)
+    q, net_cache = qnet_forward(x, *(p[k] for k in PARAM_NAMES))
+    _, td_cache = td_loss_forward(q, np.array([0, 1, 0, 1]), np.zeros(4))
+    with pytest.raises(TypeError, match="qnet_backward got a TDCache"):
+        qnet_backward(np.ones_like(q), td_cache)
+    with pytest.raises(TypeError, match="td_loss_backward got a QNetCache"):
+        td_loss_backward(1.0, net_cache)
+
+
+def test_in_place_changes_after_the_forward_do_not_change_the_backward(rng):
+    # Old code kept the caller's x and w1 in the cache: an in-place optimiser step between
+    # forward and backward silently changed the gradient.
+    x, p = _net(rng)
+    dq = rng.standard_normal((4, 2))
+    q, cache = qnet_forward(x, *(p[k] for k in PARAM_NAMES))
+    before = qnet_backward(dq, cache)
+    x *= 2
+    p["w1"] += 1
+    p["w2"] -= 1
+    q *= 3
+    for a, b in zip(before, qnet_backward(dq, cache)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_replay_buffer_refuses_a_fractional_action():
+    # Old code stored a = 1.5 as action 1 without a word.
+    buf = ReplayBuffer(4, 2)
+    with pytest.raises(TypeError, match="a must be an int"):
+        buf.add(np.zeros(2), 1.5, 0.0, np.zeros(2), False)
+    with pytest.raises(ValueError, match="r must be a finite"):
+        buf.add(np.zeros(2), 1, np.nan, np.zeros(2), False)
+    with pytest.raises(TypeError, match="done must be a bool"):
+        buf.add(np.zeros(2), 1, 0.0, np.zeros(2), 1)

@@ -183,3 +183,41 @@ def test_other_bad_input():
     with pytest.raises(ValueError, match="shape"):
         greedy_policy(np.zeros(4))
     assert isinstance(env.model(), Model)
+
+
+# --- issue 12: bad and extreme input ---------------------------------------------------------
+
+def test_q_learning_refuses_nan_in_q_init():
+    # Old code ran, and the NaN sat in the returned table (and in every target reaching it).
+    env = GridWorld(["S..G"])
+    q0 = np.zeros((env.n_states, 4))
+    q0[0, 0] = np.nan
+    with pytest.raises(ValueError, match="q_init must be finite"):
+        q_learning(env, episodes=3, alpha=0.5, gamma=0.9, epsilon=0.1,
+                   rng=np.random.default_rng(0), q_init=q0)
+    with pytest.raises(TypeError, match="q_init"):
+        q_learning(env, episodes=3, alpha=0.5, gamma=0.9, epsilon=0.1,
+                   rng=np.random.default_rng(0), q_init=np.zeros((4, 4), complex))
+
+
+def test_td_targets_refuse_states_out_of_range():
+    # Old code read q[-1] (the last state) for s_next = -1: a silently wrong target.
+    q = np.arange(8.0).reshape(4, 2)
+    r, done = np.zeros(2), np.array([False, False])
+    with pytest.raises(ValueError, match=r"s_next must hold states of q, in 0..3"):
+        td_targets(q, r, np.array([0, -1]), done, 0.5)
+    with pytest.raises(TypeError, match="done must be a bool"):
+        td_targets(q, r, np.array([0, 1]), np.array([0, 1]), 0.5)
+
+
+def test_numpy_scalars_are_accepted_and_models_checked():
+    env = GridWorld(CLASSIC, slip=0.2)
+    v = value_iteration(env, np.float32(0.9), tol=np.float64(1e-8))
+    assert v.shape == (env.n_states,)
+    P, R, terminal = env.model()
+    with pytest.raises(ValueError, match="probability distribution"):
+        bellman_backup(Model(P * 2, R, terminal), v, 0.9)
+    with pytest.raises(ValueError, match="env.R"):
+        bellman_backup(Model(P, R[:, :2], terminal), v, 0.9)
+    with pytest.raises(TypeError, match="rng"):
+        env.step(0, UP, rng=0)

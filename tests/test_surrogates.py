@@ -207,3 +207,28 @@ def test_categorical_functions_reject_bad_input():
         score_function_estimates([0.0, 1.0], [1.0, 2.0], np.zeros(0, dtype=int))
     with pytest.raises(ValueError, match="finite"):
         score_function_estimates([0.0, 1.0], [1.0, 2.0], np.array([0]), baseline=np.nan)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+def test_float32_scores_give_a_float32_gradient():
+    value, grad = soft_accuracy(np.array([0.5, -1.0], np.float32), np.array([1, 0]))
+    assert grad.dtype == np.float32
+
+
+def test_a_tiny_temperature_gives_the_step_without_overflow():
+    value, grad = soft_accuracy(np.array([2.0, -3.0, 1.0]), np.array([1, 0, 0]),
+                                temperature=1e-300)
+    assert value == pytest.approx(2 / 3)
+    np.testing.assert_array_equal(grad, 0.0)
+
+
+def test_numpy_integer_sample_counts_are_accepted():
+    rewards, grad = reinforce_accuracy_gradient(np.zeros(3), np.array([0, 1, 1]),
+                                                np.random.default_rng(0), n_samples=np.int64(4))
+    assert rewards.shape == (4,)
+
+
+def test_non_finite_rewards_name_rewards():
+    with pytest.raises(ValueError, match="rewards must be finite"):
+        expected_reward_gradient([0.0, 1.0], [1.0, np.inf])

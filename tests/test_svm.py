@@ -263,3 +263,38 @@ def test_one_vs_rest_bad_input_raises():
         svm.train_one_vs_rest(x, np.zeros(4, dtype=int), 1, c=1.0, lr=0.1, epochs=2)
     with pytest.raises(ValueError, match=r"W must be \(K, D\)"):
         svm.predict_one_vs_rest(x, np.ones((3, 3)), np.ones(3))
+
+
+# --- issue 12: bad and extreme input ---------------------------------------------------------
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200, 1e-300, 1e300])
+def test_margins_do_not_overflow_at_extreme_magnitudes(scale):
+    # Old code: margin_width([1e200, 1e200]) was 0.0 (||w||^2 overflowed to inf).
+    w = np.array([scale, scale])
+    assert svm.margin_width(w) == pytest.approx(2.0 / (np.sqrt(2.0) * scale), rel=1e-12)
+    x = np.array([[1.0, 0.0], [0.0, -3.0]])
+    np.testing.assert_allclose(svm.signed_distance(x, w, 0.0), [1 / np.sqrt(2), -3 / np.sqrt(2)],
+                               rtol=1e-12)
+    assert svm.geometric_margin(x, np.array([1.0, -1.0]), w, 0.0) == pytest.approx(
+        1 / np.sqrt(2), rel=1e-12)
+
+
+def test_nan_in_x_reaches_the_subgradient_as_in_torch():
+    x = np.array([[np.nan, 1.0], [2.0, 0.5]])
+    w, y = np.array([0.3, -0.2]), np.array([1.0, -1.0])
+    loss, (dw, db) = svm.hinge_loss(w, 0.1, x, y, 1.0)
+    wt = to_torch(w).requires_grad_()
+    bt = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)
+    ref = _torch_objective(wt, bt, to_torch(x), to_torch(y), 1.0)
+    ref.backward()
+    assert np.isnan(loss) and np.isnan(ref.item())
+    np.testing.assert_array_equal(np.isnan(dw), torch.isnan(wt.grad).numpy())
+    assert np.isnan(float(db)) == bool(torch.isnan(bt.grad))
+    with pytest.raises(ValueError, match="x must be finite"):
+        svm.train_linear_svm(x, y, c=1.0, lr=0.1, epochs=2)
+
+
+def test_float32_stays_float32_with_a_python_float_bias():
+    x, w = np.ones((3, 2), np.float32), np.ones(2, np.float32)
+    assert svm.decision_function(x, w, 0.5).dtype == np.float32
+    assert svm.signed_distance(x, w, 0.5).dtype == np.float32

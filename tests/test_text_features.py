@@ -195,3 +195,63 @@ def test_bad_input_is_refused(rng):
         tf.contrast_reviews(0, rng)
     with pytest.raises(TypeError, match="Generator"):
         tf.contrast_reviews(3, 0)
+
+
+# --- issue 12: silent wrong answers and cache identity -------------------------------------
+
+def test_vocabulary_with_unk_in_the_corpus_has_it_once():
+    # Old code: "<unk>" became a word *and* the unknown id, so the vocabulary held it twice
+    # and the id of "<unk>" in a sentence differed from that of an unknown word.
+    vocab = tf.Vocabulary([["a", "<unk>", "b"], ["<unk>"]])
+    assert vocab.tokens.count("<unk>") == 1
+    assert len(set(vocab.tokens)) == len(vocab.tokens)
+    assert vocab.ids(["<unk>", "zebra", "a"]) == [vocab.unk, vocab.unk, vocab.index["a"]]
+    assert vocab.n_out == 4           # a, b, </s>, <unk>
+
+
+def test_bow_backward_refuses_a_gradient_of_another_class_count():
+    # Old code: a (N, C') gradient with C' != C gave a (V, C') score gradient without a word.
+    ids = np.array([[0, 1, 2], [2, 2, 3]])
+    scores, bias = np.ones((4, 3)), np.zeros(3)
+    _, cache = tf.bow_forward(ids, scores, bias, pad=3)
+    with pytest.raises(ValueError, match=r"dlogits must be \(N, C\) = \(2, 3\)"):
+        tf.bow_backward(np.ones((2, 5)), cache)
+    _, other = tf.bow_forward(ids, np.ones((4, 5)), np.zeros(5), pad=3)
+    dscores, _ = tf.bow_backward(np.ones((2, 5)), other)
+    assert dscores.shape == (4, 5)
+
+
+def test_text_backwards_refuse_each_others_caches():
+    ids = np.array([[0, 1, 2]])
+    _, bow_cache = tf.bow_forward(ids, np.ones((4, 2)), np.zeros(2), pad=3)
+    _, cbow_cache = tf.cbow_forward(ids, np.ones((4, 3)), np.ones((2, 3)), np.zeros(2), pad=3)
+    with pytest.raises(TypeError, match="bow_backward got a CBOWCache"):
+        tf.bow_backward(np.ones((1, 2)), cbow_cache)
+    with pytest.raises(TypeError, match="cbow_backward got a BOWCache"):
+        tf.cbow_backward(np.ones((1, 2)), bow_cache)
+    with pytest.raises(TypeError, match="cbow_backward got a tuple"):
+        tf.cbow_backward(np.ones((1, 2)), tuple(cbow_cache))
+    with pytest.raises(ValueError, match=r"dlogits must be \(N, C\)"):
+        tf.cbow_backward(np.ones((1, 5)), cbow_cache)
+
+
+def test_float32_logits_and_caller_names():
+    ids = np.array([[0, 1, 2]])
+    scores = np.ones((4, 2), np.float32)
+    logits, _ = tf.bow_forward(ids, scores, np.zeros(2, np.float32), pad=3)
+    assert logits.dtype == np.float32
+    logits, _ = tf.cbow_forward(ids, scores, np.ones((2, 2), np.float32), np.zeros(2, np.float32),
+                             pad=3)
+    assert logits.dtype == np.float32
+    # Old code: dense_forward's "to match x", an array the caller never passed.
+    with pytest.raises(ValueError, match="to match emb"):
+        tf.cbow_forward(ids, np.ones((4, 3)), np.ones((2, 5)), np.zeros(2), pad=3)
+    # Old code: cross_entropy's "target holds class 7" (the caller's argument is targets).
+    with pytest.raises(ValueError, match="^targets holds class 7"):
+        tf.masked_cross_entropy(np.zeros((2, 3)), np.array([0, 7]), ignore_index=-100)
+    with pytest.raises(TypeError, match="ignore_index"):
+        tf.masked_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), ignore_index=0.5)
+    with pytest.raises(ValueError, match="NaN"):
+        tf.perplexity(np.array([-1.0, np.nan]))
+    with pytest.raises(TypeError, match="^tokens must be a non-empty list"):
+        tf.Vocabulary([["a"]]).ids([])

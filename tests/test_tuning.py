@@ -41,7 +41,9 @@ def test_split_is_a_disjoint_cover_and_reproducible():
     (10, (1.2, -0.2), ValueError),
     (10, (0.5, float("nan"), 0.5), ValueError),
     (10, (0.95, 0.05), ValueError),          # the second part would be empty
-    (10.0, (0.5, 0.5), ValueError),
+    (10.0, (0.5, 0.5), TypeError),
+    (10, ("0.5", "0.5"), TypeError),
+    (10, (0.5, 0.5j), TypeError),
 ])
 def test_split_bad_input_raises(n, fractions, error, rng):
     with pytest.raises(error):
@@ -114,7 +116,7 @@ def test_bad_space_raises(space, rng):
 def test_bad_counts_raise(rng):
     with pytest.raises(ValueError):
         tuning.grid_points(SPACE, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="n_trials must be an int"):
         tuning.random_points(SPACE, 2.5, rng)
 
 
@@ -207,3 +209,48 @@ def test_diagnose_gaps_and_focus(rates, expected):
 def test_diagnose_bad_input_raises(rates, error):
     with pytest.raises(error):
         tuning.diagnose(*rates)
+
+
+# --- issue 12: the boundary -----------------------------------------------------------------
+
+def test_fractions_given_as_strings_are_refused_not_converted(rng):
+    with pytest.raises(TypeError, match="fractions"):
+        tuning.train_dev_test_split(10, ["0.5", "0.5"], rng)
+
+
+def test_numpy_integers_are_accepted_as_counts(rng):
+    parts = tuning.train_dev_test_split(np.int64(10), (0.5, 0.5), rng)
+    assert sum(len(p) for p in parts) == 10
+    assert tuning.grid_points({"a": (0.0, 1.0)}, np.int32(3)).shape == (3, 1)
+    assert tuning.random_points({"a": (0.0, 1.0)}, np.int64(4), rng).shape == (4, 1)
+
+
+def test_complex_scores_are_refused_not_truncated():
+    # np.asarray(..., dtype=float64) used to drop the imaginary part (with only a warning).
+    with pytest.raises(TypeError, match="scores the objective returned"):
+        tuning.grid_search(lambda p: np.zeros(len(p)) + 1j, SPACE, 2)
+
+
+def test_points_must_be_finite_real_numbers():
+    with pytest.raises(ValueError, match="points must be finite"):
+        tuning.evaluate(_bowl, SPACE, np.array([[np.nan, 0.5]]))
+    with pytest.raises(TypeError, match="points"):
+        tuning.evaluate(_bowl, SPACE, np.array([["0.1", "0.5"]]))
+
+
+def test_a_bad_size_is_named(rng):
+    with pytest.raises(ValueError, match="size must be >= 0"):
+        tuning.log_uniform(1e-3, 1.0, -1, rng)
+    with pytest.raises(TypeError, match="size"):
+        tuning.log_uniform(1e-3, 1.0, 2.5, rng)
+    assert tuning.log_uniform(1e-3, 1.0, (np.int64(2), 3), rng).shape == (2, 3)
+
+
+def test_zoom_needs_a_search_result():
+    with pytest.raises(TypeError, match="SearchResult"):
+        tuning.zoom(SPACE, (("lr", "beta"), np.ones((3, 2)), np.ones(3), 0), 2)
+
+
+def test_numpy_rates_are_accepted_by_diagnose():
+    d = tuning.diagnose(np.float32(0.01), np.float64(0.08), 0.09, 0.10)
+    assert d.focus == "avoidable bias"

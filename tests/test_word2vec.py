@@ -268,7 +268,10 @@ BAD_TRAINING = [
     (dict(dim=0), ValueError, "dim"),
     (dict(epochs=0), ValueError, "epochs"),
     (dict(lr=-0.1), ValueError, "lr"),
-    (dict(subsample=-1e-3), ValueError, "threshold"),
+    (dict(subsample=-1e-3), ValueError, "^subsample"),
+    (dict(lr=np.nan), ValueError, "lr"),
+    (dict(lr="0.1"), TypeError, "lr"),
+    (dict(noise_power=True), TypeError, "noise_power"),
     (dict(rng=0), TypeError, "Generator"),
     (dict(noise_power=-1.0), ValueError, "power"),
 ]
@@ -306,3 +309,42 @@ def test_losses_and_helpers_reject_bad_input(rng):
         w2v.join_phrases([["a", "b"]], ["a b"])
     with pytest.raises(ValueError, match="min_count"):
         w2v.build_vocab([["a"]], min_count=2)
+
+
+# --- issue 12: extreme magnitudes, probabilities, argument names --------------------------
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_noise_and_keep_probabilities_at_extreme_counts(scale):
+    # Old code: c ** power and c.sum() overflowed (NaN noise distribution, every word kept)
+    # or underflowed.
+    counts = np.array([5.0, 3.0, 1.0, 1.0])
+    np.testing.assert_allclose(w2v.noise_distribution(counts * scale),
+                               w2v.noise_distribution(counts), rtol=1e-12)
+    np.testing.assert_allclose(w2v.noise_distribution(counts * scale, power=3.0),
+                               w2v.noise_distribution(counts, power=3.0), rtol=1e-12)
+    np.testing.assert_allclose(w2v.keep_probability(counts * scale, 0.3),
+                               w2v.keep_probability(counts, 0.3), rtol=1e-12)
+    assert w2v.keep_probability(np.array([1e300, 1e300]), 0.1).max() < 1
+
+
+def test_training_examples_refuse_keep_outside_unit_interval():
+    # Old code: NaN keep-probabilities silently dropped every token.
+    ids = np.array([0, 1, 0, 1])
+    sid = np.zeros(4, dtype=np.int64)
+    for bad in (np.array([np.nan, 1.0]), np.array([1.5, 1.0]), np.array([-0.1, 1.0])):
+        with pytest.raises(ValueError, match="keep"):
+            w2v.training_examples(ids, sid, 1, bad, np.random.default_rng(0))
+
+
+def test_scalar_arguments_accept_numpy_and_refuse_bools():
+    counts = np.array([3.0, 1.0])
+    np.testing.assert_allclose(w2v.noise_distribution(counts, np.float32(0.75)),
+                               w2v.noise_distribution(counts, 0.75))
+    with pytest.raises(TypeError, match="power"):
+        w2v.noise_distribution(counts, True)
+    with pytest.raises(TypeError, match="delta"):
+        w2v.phrase_scores([["a", "b"]], "1")
+    with pytest.raises(TypeError, match="vocab"):
+        w2v.encode([["a"]], {"a": 0})
+    with pytest.raises(TypeError, match="sep"):
+        w2v.join_phrases([["a", "b"]], [("a", "b")], sep=0)
