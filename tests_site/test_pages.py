@@ -60,6 +60,7 @@ STRAY_TEX_JS = r"""() => {
              + '.cell_output, .output, .headerlink, .bd-sidebar-primary, .bd-sidebar-secondary, '
              + 'header, footer, .bd-header, .prev-next-area, .search';
   const root = document.querySelector('article') || document.body;
+  if (!root) return [];   // a redirect page (index.html) may be leaving already
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const found = [];
   while (walker.nextNode()) {
