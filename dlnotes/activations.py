@@ -20,8 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import (as_float, as_float_array, check_axis, check_cache,
-                         check_distribution)
+from .validation import as_float, as_float_array, check_axis, check_cache, check_distribution
 
 __all__ = ["sigmoid", "tanh", "relu", "softmax", "log_softmax", "leaky_relu",
            "ActivationCache", "SigmoidCache", "TanhCache", "ReluCache", "LeakyReluCache",

@@ -195,9 +195,11 @@ def _check_k(k) -> int:
 
 
 def _check_iterable(iterable) -> None:
-    if isinstance(iterable, (str, bytes)) or not hasattr(iterable, "__iter__"):
+    if (isinstance(iterable, (str, bytes)) or not hasattr(iterable, "__iter__")
+            or getattr(iterable, "ndim", 1) == 0):
+        zero_d = " of shape ()" if getattr(iterable, "ndim", 1) == 0 else ""
         raise TypeError(f"iterable must be an iterable of real numbers; got "
-                        f"{type(iterable).__name__}")
+                        f"{type(iterable).__name__}{zero_d}")
 
 
 def top_k(iterable, k: int) -> list:

@@ -19,7 +19,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import as_float_array
+from .validation import as_float_array, as_int, check_cache
+
+__all__ = ["AttentionCache", "AdditiveCache", "causal_mask", "padding_mask",
+           "scaled_dot_product_attention", "scaled_dot_product_attention_backward",
+           "additive_scores_forward", "additive_scores_backward"]
 
 
 class AttentionCache(NamedTuple):
@@ -65,6 +69,8 @@ def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, Attent
     to (..., L, S), True = may attend  ->  out: (..., L, dv); ``cache.weights``: (..., L, S).
     A query whose every key is blocked has no distribution to average with, so a mask
     with an all-False row raises ``ValueError`` (torch would return NaN there).
+    NaN and inf propagate to the output as in torch (a score of inf makes its row NaN).
+    The returned ``out`` is not the array the cache keeps.
     Reference: ``torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)``;
     Vaswani et al. (2017), "Attention is all you need", eq. (1).
     """
@@ -95,7 +101,7 @@ def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, Attent
     weights = np.exp(scores, out=scores)           # exp(-inf) = 0 for blocked pairs
     weights /= weights.sum(axis=-1, keepdims=True)
     out = np.matmul(weights, v)                    # (..., L, dv)
-    return out, AttentionCache(q, k, v, weights, out, scale)
+    return out.copy(), AttentionCache(q, k, v, weights, out, scale)
 
 
 def scaled_dot_product_attention_backward(dout, cache: AttentionCache):
@@ -108,7 +114,8 @@ def scaled_dot_product_attention_backward(dout, cache: AttentionCache):
     product instead of an (L, S) one (the trick FlashAttention's backward relies on).
     Blocked pairs have A = 0, hence dE = 0: no gradient flows through them.
     """
-    q, k, v, weights, out, scale = cache
+    q, k, v, weights, out, scale = check_cache(cache, AttentionCache,
+                                               "scaled_dot_product_attention_backward")
     expected = (*q.shape[:-1], v.shape[-1])
     dout = as_float_array(dout, "dout")
     if dout.shape != expected:
@@ -152,10 +159,13 @@ def additive_scores_forward(q, k, w_q, w_k, w_v) -> tuple[np.ndarray, AdditiveCa
     if q.shape[:-2] != k.shape[:-2]:
         raise ValueError(f"q and k must share batch dims; got {q.shape} and {k.shape}")
     H, dq = w_q.shape
+    if H == 0:
+        raise ValueError(f"w_q must be (H, dq) with H >= 1 hidden units; got {w_q.shape}")
     if dq != q.shape[-1]:
         raise ValueError(f"w_q must be (H, dq) with dq={q.shape[-1]}; got {w_q.shape}")
     if w_k.shape != (H, k.shape[-1]):
-        raise ValueError(f"w_k must be (H, dk) = {(H, k.shape[-1])}; got {w_k.shape}")
+        raise ValueError(f"w_k must be (H, dk) = {(H, k.shape[-1])} (H from w_q, dk from k); "
+                         f"got {w_k.shape}")
     if w_v.shape != (H,):
         raise ValueError(f"w_v must be (H,) = ({H},); got {w_v.shape}")
     pq = np.matmul(q, w_q.T)                                  # (..., L, H)
@@ -171,7 +181,7 @@ def additive_scores_backward(dscores, cache: AdditiveCache):
     dscores: (..., L, S). With a = tanh(pre): dpre = dscores w_v (1 - a^2); dq = (sum_j dpre) w_q,
     dk = (sum_i dpre) w_k, dw_q = sum dpq^T q, dw_k = sum dpk^T k, dw_v = sum dscores a.
     """
-    q, k, w_q, w_k, w_v, hidden = cache
+    q, k, w_q, w_k, w_v, hidden = check_cache(cache, AdditiveCache, "additive_scores_backward")
     dscores = as_float_array(dscores, "dscores")
     expected = hidden.shape[:-1]
     if dscores.shape != expected:
@@ -209,6 +219,4 @@ def _check_mask(mask, scores_shape: tuple) -> np.ndarray:
 
 
 def _check_size(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
+    return as_int(value, name, minimum=1)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .activations import sigmoid
 from .optim import Adam
-from .validation import as_float, as_float_array, check_positive_int, check_same_shape
+from .validation import as_float, as_float_array, check_positive_int, check_rng, check_same_shape
 
 __all__ = ["binary_shapes", "all_binary_vectors", "bernoulli_log_prob", "AutoregressiveModel",
            "Bernoulli", "FVSBN", "NADE", "fit", "sequential_sample"]
@@ -41,7 +41,7 @@ def binary_shapes(n: int, size: int, rng: np.random.Generator, noise: float = 0.
     """
     n = check_positive_int(n, "n")
     size = check_positive_int(size, "size")
-    _check_rng(rng)
+    check_rng(rng)
     if size < 4:
         raise ValueError(f"size must be at least 4 to draw the shapes; got {size}")
     noise = as_float(noise, "noise", nonnegative=True)
@@ -170,7 +170,7 @@ class AutoregressiveModel:
         same generator state gives the same samples.  ->  (num, n) float64 of 0/1.
         """
         num = check_positive_int(num, "num")
-        _check_rng(rng)
+        check_rng(rng)
         return self._sample(rng.random((num, self.n)))
 
 
@@ -204,7 +204,7 @@ class FVSBN(AutoregressiveModel):
 
     def __init__(self, n: int, rng: np.random.Generator):
         self.n = check_positive_int(n, "n")
-        _check_rng(rng)
+        check_rng(rng)
         self.mask = np.tril(np.ones((self.n, self.n)), k=-1)    # (n, n), 1 where j < i
         self.params = {"W": 0.01 * rng.standard_normal((self.n, self.n)) * self.mask,
                        "b": np.zeros(self.n)}
@@ -240,7 +240,7 @@ class NADE(AutoregressiveModel):
     def __init__(self, n: int, hidden: int, rng: np.random.Generator):
         self.n = check_positive_int(n, "n")
         self.hidden = check_positive_int(hidden, "hidden")
-        _check_rng(rng)
+        check_rng(rng)
         H = self.hidden
         self.params = {"W": rng.standard_normal((H, self.n)) / np.sqrt(self.n),
                        "c": np.zeros(H),
@@ -291,7 +291,7 @@ def fit(model: AutoregressiveModel, x, steps: int, lr: float, rng: np.random.Gen
     x = model._check_x(x)
     steps = check_positive_int(steps, "steps")
     lr = as_float(lr, "lr", positive=True)
-    _check_rng(rng)
+    check_rng(rng)
     N = x.shape[0]
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
@@ -315,7 +315,7 @@ def sequential_sample(logits_fn, n: int, num: int, rng: np.random.Generator) -> 
     """
     n = check_positive_int(n, "n")
     num = check_positive_int(num, "num")
-    _check_rng(rng)
+    check_rng(rng)
     u = rng.random((num, n))
     x = np.zeros((num, n))
     if not callable(logits_fn):
@@ -330,6 +330,3 @@ def sequential_sample(logits_fn, n: int, num: int, rng: np.random.Generator) -> 
     return x
 
 
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")

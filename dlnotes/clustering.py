@@ -26,7 +26,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float_array, as_int, as_int_array, check_positive_int, safe_norm
+from .validation import (
+    as_float_array,
+    as_int,
+    as_int_array,
+    check_positive_int,
+    check_rng,
+    safe_norm,
+)
 
 __all__ = ["pairwise_sq_distances", "assign", "kmeans_objective", "kmeans_plus_plus", "lloyd",
            "kmeans"]
@@ -227,6 +234,5 @@ def _check_problem(x, k, rng) -> tuple[np.ndarray, int]:
         raise ValueError(f"k must be at least 1; got {k}")
     if k > x.shape[0]:
         raise ValueError(f"k = {k} clusters need at least {k} points; x has {x.shape[0]}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     return x, int(k)

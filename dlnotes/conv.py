@@ -23,7 +23,11 @@ from typing import NamedTuple, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .validation import as_float_array, int_at_least, pair
+from .validation import as_float_array, check_cache, int_at_least, pair
+
+__all__ = ["conv_output_size", "conv_transpose_output_size", "receptive_field", "im2col",
+           "col2im", "Conv2dCache", "Conv2dNaiveCache", "conv2d_forward", "conv2d_backward", "conv2d_forward_naive",
+           "conv2d_backward_naive"]
 
 
 def conv_output_size(n: int, f: int, pad: int = 0, stride: int = 1) -> int:
@@ -108,12 +112,20 @@ def col2im(cols: np.ndarray, padded_shape: tuple[int, int, int, int], kernel: tu
 
 
 class Conv2dCache(NamedTuple):
-    """What ``conv2d_backward`` needs; ``cols`` is the im2col matrix (None after the naive pass)."""
+    """What ``conv2d_backward`` needs; ``cols`` is the im2col matrix."""
     x: np.ndarray                 # (N, C, H, W)
     w: np.ndarray                 # (F, C, HH, WW)
     stride: tuple[int, int]
     pad: tuple[int, int]
     cols: np.ndarray | None       # (C*HH*WW, N*H'*W')
+
+
+class Conv2dNaiveCache(Conv2dCache):
+    """What ``conv2d_backward_naive`` needs: the fields of :class:`Conv2dCache`, ``cols`` None.
+
+    Its own type, as every forward's cache is: each backward accepts only its own forward's
+    cache (the pairs are meant to be read and checked side by side, not mixed).
+    """
 
 
 def _check_conv_args(x, w, b, stride, pad):
@@ -148,6 +160,7 @@ def conv2d_forward(x, w, b, stride=1, pad=0) -> tuple[np.ndarray, Conv2dCache]:
 
     x: (N, C, H, W); w: (F, C, HH, WW); b: (F,); stride, pad: int or (h, w)
     -> out: (N, F, H', W'), computed in the inputs' dtype (float32 stays float32).
+    NaN and inf propagate to the outputs they reach, as in torch.
     Reference: ``torch.nn.functional.conv2d(x, w, b, stride, padding=pad)``.
     """
     x, w, b, stride, pad = _check_conv_args(x, w, b, stride, pad)
@@ -162,12 +175,12 @@ def conv2d_forward(x, w, b, stride=1, pad=0) -> tuple[np.ndarray, Conv2dCache]:
 
 
 def conv2d_backward(dout, cache: Conv2dCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of the convolution (works with the cache of either forward).
+    """Gradients of the convolution from the cache of :func:`conv2d_forward`.
 
     dout: (N, F, H', W') -> dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,) with
     db[f] = sum dout[:, f];  dw = dout . cols^T;  dx = col2im(w^T . dout), cropped.
     """
-    x, w, stride, pad, cols = cache
+    x, w, stride, pad, cols = check_cache(cache, Conv2dCache, "conv2d_backward")
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho = conv_output_size(H, HH, pad[0], stride[0])
@@ -194,7 +207,7 @@ def _check_dout(dout, expected: tuple[int, ...]) -> np.ndarray:
     return dout
 
 
-def conv2d_forward_naive(x, w, b, stride=1, pad=0) -> tuple[np.ndarray, Conv2dCache]:
+def conv2d_forward_naive(x, w, b, stride=1, pad=0) -> tuple[np.ndarray, Conv2dNaiveCache]:
     """The same convolution as :func:`conv2d_forward`, one output number at a time.
 
     Loops over examples, filters and output positions; each output is the sum of a window
@@ -214,16 +227,16 @@ def conv2d_forward_naive(x, w, b, stride=1, pad=0) -> tuple[np.ndarray, Conv2dCa
                 for j in range(Wo):
                     window = x_pad[n, :, i * sh:i * sh + HH, j * sw:j * sw + WW]  # (C, HH, WW)
                     out[n, f, i, j] = np.sum(window * w[f]) + b[f]
-    return out, Conv2dCache(x, w, stride, pad, None)
+    return out, Conv2dNaiveCache(x, w, stride, pad, None)
 
 
-def conv2d_backward_naive(dout, cache: Conv2dCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def conv2d_backward_naive(dout, cache: Conv2dNaiveCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Loop version of :func:`conv2d_backward`: each output (n, f, i, j) sends its gradient back.
 
     Its window of the padded input receives ``w[f] * dout[n, f, i, j]`` (into dx), the filter
     receives ``window * dout[n, f, i, j]`` (into dw) and the bias ``dout[n, f, i, j]`` (into db).
     """
-    x, w, (sh, sw), pad, _ = cache
+    x, w, (sh, sw), pad, _ = check_cache(cache, Conv2dNaiveCache, "conv2d_backward_naive")
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho = conv_output_size(H, HH, pad[0], sh)

@@ -20,7 +20,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .conv import col2im, conv_transpose_output_size, im2col
-from .validation import as_float_array, pair
+from .validation import as_float_array, check_cache, pair
+
+__all__ = ["ConvTranspose2dCache", "conv_transpose2d_forward", "conv_transpose2d_backward"]
 
 
 class ConvTranspose2dCache(NamedTuple):
@@ -60,6 +62,7 @@ def conv_transpose2d_forward(x, w, b, stride=1, pad=0, output_padding=0
     x: (N, C_in, H, W); w: (C_in, C_out, HH, WW); b: (C_out,); stride, pad, output_padding:
     int or (h, w), output_padding < stride -> out: (N, C_out, H', W') with
     H' = (H - 1) stride - 2 pad + HH + output_padding.
+    NaN and inf propagate to the outputs they reach, as in torch.
     Reference: ``torch.nn.functional.conv_transpose2d(x, w, b, stride, pad, output_padding)``.
     """
     x, w, b, stride, pad, output_padding, (Ho, Wo) = _check_args(x, w, b, stride, pad,
@@ -84,7 +87,8 @@ def conv_transpose2d_backward(dout, cache: ConvTranspose2dCache
     dx[n, c] = sum_o conv2d(dout_full[n, o], w[c, o]) with the stride of the forward pass,
     where dout_full puts dout back into the uncropped grid (zeros where the forward cropped).
     """
-    x, w, stride, pad, output_padding = cache
+    x, w, stride, pad, output_padding = check_cache(cache, ConvTranspose2dCache,
+                                                    "conv_transpose2d_backward")
     N, C_in, H, W = x.shape
     _, C_out, HH, WW = w.shape
     Ho, Wo = (conv_transpose_output_size(n, k, p, s, op) for n, k, p, s, op in

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_probability, check_positive_int
+from .validation import as_probability, check_positive_int, check_rng
 
 __all__ = ["GENDER_PAIRS", "CAPITALS", "PHRASES", "ANIMALS", "FOODS", "COLOURS", "NUMBERS",
            "POSITIVE", "NEGATIVE", "THINGS", "template_corpus", "sentiment_corpus",
@@ -104,7 +104,7 @@ def template_corpus(n_sentences: int, rng: np.random.Generator) -> list[list[str
     Returns a list of lists of tokens; the same generator state gives the same corpus.
     """
     n = check_positive_int(n_sentences, "n_sentences")
-    _check_rng(rng)
+    check_rng(rng)
     makers = (_person_sentence, _person_sentence, _place_sentence, _place_sentence,
               _thing_sentence)
     return [makers[int(rng.integers(len(makers)))](rng).split() for _ in range(n)]
@@ -119,7 +119,7 @@ def sentiment_corpus(n_sentences: int, rng: np.random.Generator,
     sentiment vary the length. Returns (sentences as token lists, labels of shape (n,) int64).
     """
     n = check_positive_int(n_sentences, "n_sentences")
-    _check_rng(rng)
+    check_rng(rng)
     negation_rate = as_probability(negation_rate, "negation_rate")
     sentences, labels = [], np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -144,6 +144,3 @@ def corpus_text(sentences: list[list[str]]) -> str:
     return "\n".join(" ".join(s) for s in sentences) + "\n"
 
 
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")

@@ -20,7 +20,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import sigmoid
-from .validation import as_float_array, as_int_array, check_positive_int
+from .validation import as_float, as_float_array, as_int, as_int_array, as_probability, check_rng
+
+__all__ = ["box_area", "center_to_corners", "corners_to_center", "iou", "nms", "batched_nms",
+           "anchor_boxes", "shape_iou", "assign_to_anchors", "encode_boxes",
+           "decode_predictions", "Scene", "synthetic_scene"]
 
 
 def _check_boxes(boxes, name: str = "boxes") -> np.ndarray:
@@ -38,7 +42,10 @@ def _check_boxes(boxes, name: str = "boxes") -> np.ndarray:
 
 
 def box_area(boxes) -> np.ndarray:
-    """Areas (x2 - x1)(y2 - y1) of corner boxes.  boxes: (N, 4)  ->  (N,)."""
+    """Areas (x2 - x1)(y2 - y1) of corner boxes.  boxes: (N, 4)  ->  (N,).
+
+    An area above the largest float (sides near 1e200) is inf, as in torchvision.
+    """
     b = _check_boxes(boxes)
     return (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
 
@@ -50,14 +57,22 @@ def center_to_corners(boxes) -> np.ndarray:
         raise ValueError(f"boxes must be (N, 4) as (cx, cy, w, h); got {b.shape}")
     if not np.all(np.isfinite(b)) or np.any(b[:, 2:] < 0):
         raise ValueError("boxes must be finite with widths and heights >= 0")
+    return _center_to_corners(b)
+
+
+def _center_to_corners(b: np.ndarray) -> np.ndarray:
+    """The conversion without checks (callers have checked their own argument)."""
     half = b[:, 2:] / 2
     return np.concatenate([b[:, :2] - half, b[:, :2] + half], axis=1)
 
 
 def corners_to_center(boxes) -> np.ndarray:
     """(x1, y1, x2, y2) -> (cx, cy, w, h), the inverse of :func:`center_to_corners`."""
-    b = _check_boxes(boxes)
-    return np.concatenate([(b[:, :2] + b[:, 2:]) / 2, b[:, 2:] - b[:, :2]], axis=1)
+    return _corners_to_center(_check_boxes(boxes))
+
+
+def _corners_to_center(b: np.ndarray) -> np.ndarray:
+    return np.concatenate([b[:, :2] / 2 + b[:, 2:] / 2, b[:, 2:] - b[:, :2]], axis=1)
 
 
 def iou(boxes_a, boxes_b) -> np.ndarray:
@@ -67,29 +82,38 @@ def iou(boxes_a, boxes_b) -> np.ndarray:
     boxes_a: (A, 4);  boxes_b: (B, 4)  ->  (A, B), values in [0, 1].
     Two zero-area boxes have an empty union; their IoU is defined as 0 here (torchvision's
     ``box_iou`` returns 0/0 = NaN for that pair).
+    Overflow-safe: the coordinates are first scaled by a power of two (exact) to at most 1,
+    and each pair's widths and heights are divided by the larger of the two boxes' before
+    any product, so boxes near 1e200 (or 1e-200) in size get the right IoU, where the plain
+    formula (and torchvision's) gives inf / inf = NaN or 0 / 0.
     Reference: ``torchvision.ops.box_iou``.
     """
     a = _check_boxes(boxes_a, "boxes_a")
     b = _check_boxes(boxes_b, "boxes_b")
+    return _iou(a, b)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    top = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    if top > 0:
+        scale = float(2.0 ** -np.frexp(top)[1])       # a power of two: exact, |coords| < 1
+        a, b = a * scale, b * scale
     top_left = np.maximum(a[:, None, :2], b[None, :, :2])      # (A, B, 2)
     bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])  # (A, B, 2)
     wh = np.clip(bottom_right - top_left, 0.0, None)           # 0 where the boxes miss
+    wh_a, wh_b = a[:, 2:] - a[:, :2], b[:, 2:] - b[:, :2]      # (A, 2), (B, 2)
+    side = np.maximum(wh_a[:, None], wh_b[None, :])            # (A, B, 2): the pair's scale
+    side = np.where(side > 0, side, 1.0)
+    wh, ra, rb = wh / side, wh_a[:, None] / side, wh_b[None, :] / side   # each in [0, 1]
     inter = wh[..., 0] * wh[..., 1]                            # (A, B)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
+    union = ra[..., 0] * ra[..., 1] + rb[..., 0] * rb[..., 1] - inter
     out = np.zeros_like(inter)
     np.divide(inter, union, out=out, where=union > 0)
     return out
 
 
 def _check_threshold(iou_threshold) -> float:
-    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float, np.floating,
-                                                                         np.integer)):
-        raise TypeError(f"iou_threshold must be a number; got {type(iou_threshold).__name__}")
-    if not 0.0 <= iou_threshold <= 1.0:
-        raise ValueError(f"iou_threshold must lie in [0, 1]; got {iou_threshold!r}")
-    return float(iou_threshold)
+    return as_probability(iou_threshold, "iou_threshold")
 
 
 def _check_scores(scores, n: int) -> np.ndarray:
@@ -113,7 +137,7 @@ def nms(boxes, scores, iou_threshold: float) -> np.ndarray:
     s = _check_scores(scores, b.shape[0])
     threshold = _check_threshold(iou_threshold)
     order = np.argsort(-s, kind="stable")
-    overlaps = iou(b, b)                       # (N, N)
+    overlaps = _iou(b, b)                      # (N, N)
     suppressed = np.zeros(b.shape[0], dtype=bool)
     keep = []
     for i in order:
@@ -141,21 +165,32 @@ def batched_nms(boxes, scores, classes, iou_threshold: float) -> np.ndarray:
     return keep[np.lexsort((keep, -s[keep]))].astype(np.int64)
 
 
-def _check_image_size(image_size) -> tuple[float, float]:
-    size = np.asarray(image_size, dtype=object)
-    if size.shape != (2,) or not all(isinstance(v, (int, float, np.integer, np.floating))
-                                     and not isinstance(v, bool) and np.isfinite(v) and v > 0
-                                     for v in size):
-        raise ValueError(f"image_size must be (H, W) with positive sides; got {image_size!r}")
-    return float(image_size[0]), float(image_size[1])
+def _pair_of(value, name: str, what: str) -> tuple:
+    """The two entries of a (H, W)-like argument, or a ValueError naming it."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) != 1 or len(value) != 2:
+        raise ValueError(f"{name} must be a pair {what}; got {value!r}")
+    return value[0], value[1]
+
+
+def _check_image_size(image_size, name: str = "image_size") -> tuple[float, float]:
+    H, W = _pair_of(image_size, name, "(H, W) of positive sides")
+    try:
+        return (as_float(H, f"{name}[0] (H)", positive=True),
+                as_float(W, f"{name}[1] (W)", positive=True))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{error} (image_size must be (H, W) with positive sides; got "
+                          f"{image_size!r})") from None
 
 
 def _check_grid(grid_size) -> tuple[int, int]:
-    if isinstance(grid_size, (int, np.integer)) and not isinstance(grid_size, bool):
-        grid_size = (grid_size, grid_size)
-    if len(grid_size) != 2:
-        raise ValueError(f"grid_size must be S or (Sy, Sx); got {grid_size!r}")
-    return check_positive_int(grid_size[0], "Sy"), check_positive_int(grid_size[1], "Sx")
+    if np.ndim(grid_size) == 0 and not isinstance(grid_size, (str, bytes)):
+        if isinstance(grid_size, np.ndarray):
+            grid_size = grid_size[()]
+        S = as_int(grid_size, "grid_size (one S for both sides)", minimum=1)
+        return S, S
+    Sy, Sx = _pair_of(grid_size, "grid_size", "(Sy, Sx) or one int S")
+    return (as_int(Sy, "grid_size[0] (Sy)", minimum=1),
+            as_int(Sx, "grid_size[1] (Sx)", minimum=1))
 
 
 def _check_anchor_sizes(anchor_sizes) -> np.ndarray:
@@ -180,7 +215,7 @@ def anchor_boxes(image_size, grid_size, anchor_sizes) -> np.ndarray:
     centers = np.stack(np.meshgrid(cx, cy), axis=-1)                    # (Sy, Sx, 2) as (cx, cy)
     cwh = np.concatenate([np.broadcast_to(centers[:, :, None, :], (Sy, Sx, K, 2)),
                           np.broadcast_to(p, (Sy, Sx, K, 2))], axis=-1)  # (Sy, Sx, K, 4)
-    return center_to_corners(cwh.reshape(-1, 4)).reshape(Sy, Sx, K, 4)
+    return _center_to_corners(cwh.reshape(-1, 4)).reshape(Sy, Sx, K, 4)
 
 
 def shape_iou(sizes_a, sizes_b) -> np.ndarray:
@@ -188,21 +223,30 @@ def shape_iou(sizes_a, sizes_b) -> np.ndarray:
 
     sizes_a: (A, 2);  sizes_b: (B, 2) as (w, h)  ->  (A, B).
     """
-    a = as_float_array(sizes_a, "sizes_a", ndim=2, shape_hint="(A, 2) as (w, h)")
-    b = as_float_array(sizes_b, "sizes_b", ndim=2, shape_hint="(B, 2) as (w, h)")
-    if a.shape[1] != 2 or b.shape[1] != 2:
-        raise ValueError(f"sizes must be (n, 2) as (w, h); got {a.shape} and {b.shape}")
-    zero_a, zero_b = np.zeros((a.shape[0], 2)), np.zeros((b.shape[0], 2))
-    return iou(center_to_corners(np.hstack([zero_a, a])), center_to_corners(np.hstack([zero_b, b])))
+    a = _check_sizes(sizes_a, "sizes_a", "A")
+    b = _check_sizes(sizes_b, "sizes_b", "B")
+    zero_a = np.zeros((a.shape[0], 2), dtype=a.dtype)
+    zero_b = np.zeros((b.shape[0], 2), dtype=b.dtype)
+    return _iou(_center_to_corners(np.hstack([zero_a, a])),
+                _center_to_corners(np.hstack([zero_b, b])))
+
+
+def _check_sizes(sizes, name: str, n: str) -> np.ndarray:
+    s = as_float_array(sizes, name, ndim=2, shape_hint=f"({n}, 2) as (w, h)")
+    if s.shape[1] != 2:
+        raise ValueError(f"{name} must be ({n}, 2) as (w, h); got {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise ValueError(f"{name} must hold finite widths and heights >= 0")
+    return s
 
 
 def _check_inside(b: np.ndarray, H: float, W: float) -> np.ndarray:
-    centers = corners_to_center(b)[:, :2]
+    centers = _corners_to_center(b)[:, :2]
     outside = np.flatnonzero((centers[:, 0] < 0) | (centers[:, 0] > W)
                              | (centers[:, 1] < 0) | (centers[:, 1] > H))
     if outside.size:
-        raise ValueError(f"the centre of box {outside[0]}, {centers[outside[0]].tolist()}, lies "
-                         f"outside the {H:g} x {W:g} image")
+        raise ValueError(f"the centre of boxes[{outside[0]}], {centers[outside[0]].tolist()}, "
+                         f"lies outside the {H:g} x {W:g} image")
     return centers
 
 
@@ -239,15 +283,18 @@ def encode_boxes(boxes, assignment, image_size, grid_size, anchor_sizes) -> np.n
     p = _check_anchor_sizes(anchor_sizes)
     idx = as_int_array(assignment, "assignment", ndim=2)
     if idx.shape != (b.shape[0], 3):
-        raise ValueError(f"assignment must be (M, 3) = ({b.shape[0]}, 3); got {idx.shape}")
+        raise ValueError(f"assignment must be (M, 3) = ({b.shape[0]}, 3) to match boxes "
+                         f"{b.shape}; got {idx.shape}")
     if np.any(idx < 0) or np.any(idx >= np.array([Sy, Sx, p.shape[0]])):
         raise ValueError(f"assignment rows must lie in [0, {Sy}) x [0, {Sx}) x [0, {p.shape[0]})")
-    cwh = corners_to_center(b)
+    cwh = _corners_to_center(b)
     if np.any(cwh[:, 2:] <= 0):
         raise ValueError("encode_boxes needs boxes of positive width and height (log of 0)")
     offsets = cwh[:, :2] / np.array([W / Sx, H / Sy]) - idx[:, [1, 0]]
-    if np.any((offsets < 0) | (offsets > 1)):
-        raise ValueError("a box centre lies outside the cell it is assigned to")
+    outside = np.flatnonzero(np.any((offsets < 0) | (offsets > 1), axis=1))
+    if outside.size:
+        raise ValueError(f"the centre of boxes[{outside[0]}] lies outside the cell that "
+                         f"assignment[{outside[0]}] = {idx[outside[0]].tolist()} gives it")
     return np.hstack([offsets, np.log(cwh[:, 2:] / p[idx[:, 2]])])
 
 
@@ -263,6 +310,9 @@ def decode_predictions(t, image_size, anchor_sizes) -> np.ndarray:
     Sy, Sx, K, four = t.shape
     if four != 4 or K != p.shape[0]:
         raise ValueError(f"t must be (Sy, Sx, K, 4) with K={p.shape[0]} anchors; got {t.shape}")
+    if Sy == 0 or Sx == 0:
+        raise ValueError(f"t must be (Sy, Sx, K, 4) with a grid of at least one cell; got "
+                         f"{t.shape}")
     col = np.arange(Sx)[None, :, None]
     row = np.arange(Sy)[:, None, None]
     cx = (col + sigmoid(t[..., 0])) * (W / Sx)   # (Sy, Sx, K)
@@ -287,12 +337,11 @@ def synthetic_scene(rng: np.random.Generator, image_size=(64, 96), n_objects: in
     Each object's box is the extent of all the pixels it paints (later objects may cover
     earlier ones; the box still spans the whole shape).
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-    H = check_positive_int(image_size[0], "H")
-    W = check_positive_int(image_size[1], "W")
-    n = check_positive_int(n_objects, "n_objects")
-    lo, hi = check_positive_int(min_size, "min_size"), check_positive_int(max_size, "max_size")
+    check_rng(rng)
+    H, W = _pair_of(image_size, "image_size", "(H, W) of positive ints")
+    H, W = as_int(H, "image_size[0] (H)", minimum=1), as_int(W, "image_size[1] (W)", minimum=1)
+    n = as_int(n_objects, "n_objects", minimum=1)
+    lo, hi = as_int(min_size, "min_size", minimum=1), as_int(max_size, "max_size", minimum=1)
     if lo > hi or hi > min(H, W):
         raise ValueError(f"need min_size <= max_size <= min(H, W); got {lo}, {hi}, ({H}, {W})")
     image = np.clip(0.15 + 0.05 * rng.standard_normal((3, H, W)), 0.0, 1.0)

@@ -23,6 +23,9 @@ update gate does)::
     u = sigma(x W_iu^T + b_iu + h W_hu^T + b_hu),   c~ = tanh(x W_ic^T + b_ic + h W_hc^T + b_hc)
     h' = u * c~ + (1 - u) * h
 
+Each forward has its own cache type (a cell's is not a sequence's), which its backward checks;
+NaN propagates through every layer, as in torch.
+
 Every ``*_forward`` projects the inputs of all T steps in one matrix product and makes one
 matrix product per step for the recurrence; every ``*_backward`` makes one per step and forms
 the weight gradients after the loop, as products over all steps at once.
@@ -34,19 +37,28 @@ from typing import NamedTuple
 import numpy as np
 
 from .recurrent_common import check_recurrent_args, check_upstream, gate_sigmoid, steps_matmul
-from .validation import as_float_array
+from .validation import as_float_array, check_cache
+
+__all__ = ["GRUCache", "GRUCellCache", "LSTMCache", "LSTMCellCache", "SimpleGRUCache",
+           "gru_forward", "gru_backward", "gru_cell_forward", "gru_cell_backward",
+           "lstm_forward", "lstm_backward", "lstm_cell_forward", "lstm_cell_backward",
+           "simple_gru_forward", "simple_gru_backward"]
 
 
 # ---------------------------------------------------------------- GRU (torch.nn.GRU)
 
 class GRUCache(NamedTuple):
-    """What ``gru_backward`` / ``gru_cell_backward`` need (time axis of length 1 for a cell)."""
+    """What ``gru_backward`` needs from ``gru_forward``."""
     x: np.ndarray       # (T, N, D)
     h_prev: np.ndarray  # (T, N, H): the state each step started from (h0, h_1, .., h_{T-1})
     w_ih: np.ndarray    # (3H, D)
     w_hh: np.ndarray    # (3H, H)
     act: np.ndarray     # (T, N, 3H): r, z, n after their nonlinearities
     hn: np.ndarray      # (T, N, H): h W_hn^T + b_hn, the term the reset gate scales
+
+
+class GRUCellCache(GRUCache):
+    """What ``gru_cell_backward`` needs: a :class:`GRUCache` whose time axis has length 1."""
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, GRUCache]:
@@ -83,10 +95,16 @@ def gru_backward(dh, cache: GRUCache) -> tuple[np.ndarray, ...]:
     da_n = g (1 - z)(1 - n^2),  da_z = g (h_prev - n) z (1 - z),  da_r = da_n hn r (1 - r);
     the input side receives [da_r, da_z, da_n], the hidden side [da_r, da_z, r da_n].
     """
+    check_cache(cache, GRUCache, "gru_backward")
+    T, N = cache.x.shape[:2]
+    return _gru_backward(check_upstream(dh, (T, N, cache.h_prev.shape[2]), "dh", "(T, N, H)"),
+                         cache)
+
+
+def _gru_backward(dh, cache):
     x, h_prev, w_ih, w_hh, act, hn = cache
-    T, N, D = x.shape
     H = h_prev.shape[2]
-    dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
+    T = x.shape[0]
     slope = act * (1.0 - act)                # sigma' for r and z ...
     slope[..., 2 * H:] = 1.0 - act[..., 2 * H:] ** 2   # ... tanh' for n
     dxw = np.empty_like(act)                 # (T, N, 3H): gradient of x W_ih^T + b_ih
@@ -98,20 +116,21 @@ def gru_backward(dh, cache: GRUCache) -> tuple[np.ndarray, ...]:
     return steps_matmul(dxw, w_ih), dh_next, dw_ih, dw_hh, db_ih, db_hh
 
 
-def gru_cell_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, GRUCache]:
+def gru_cell_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, GRUCellCache]:
     """One GRU step.  x: (N, D);  h_prev: (N, H)  ->  h_next: (N, H).
 
     Reference: ``torch.nn.GRUCell(D, H)``.
     """
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D) for one time step")
     h, cache = gru_forward(x[None], h_prev, w_ih, w_hh, b_ih, b_hh)
-    return h[0], cache
+    return h[0], GRUCellCache(*cache)
 
 
-def gru_cell_backward(dh_next, cache: GRUCache) -> tuple[np.ndarray, ...]:
+def gru_cell_backward(dh_next, cache: GRUCellCache) -> tuple[np.ndarray, ...]:
     """Gradients of one GRU step: dh_next: (N, H)  ->  (dx, dh_prev, dw_ih, dw_hh, db_ih, db_hh)."""
+    check_cache(cache, GRUCellCache, "gru_cell_backward")
     dh_next = check_upstream(dh_next, cache.h_prev.shape[1:], "dh_next", "(N, H)")
-    dx, *rest = gru_backward(dh_next[None], cache)
+    dx, *rest = _gru_backward(dh_next[None], cache)
     return (dx[0], *rest)
 
 
@@ -130,7 +149,7 @@ def _gru_step_backward(g, t, h_prev, act, slope, hn, dxw, dhw, w_hh):
 # ---------------------------------------------------------------- LSTM (torch.nn.LSTM)
 
 class LSTMCache(NamedTuple):
-    """What ``lstm_backward`` / ``lstm_cell_backward`` need (time axis of length 1 for a cell)."""
+    """What ``lstm_backward`` needs from ``lstm_forward``."""
     x: np.ndarray       # (T, N, D)
     h_prev: np.ndarray  # (T, N, H): h0, h_1, .., h_{T-1}
     c_prev: np.ndarray  # (T, N, H): c0, c_1, .., c_{T-1}
@@ -139,6 +158,10 @@ class LSTMCache(NamedTuple):
     act: np.ndarray     # (T, N, 4H): i, f, g, o after their nonlinearities
     tanh_c: np.ndarray  # (T, N, H): tanh(c_t)
     c: np.ndarray       # (T, N, H): the cell states c_1 .. c_T
+
+
+class LSTMCellCache(LSTMCache):
+    """What ``lstm_cell_backward`` needs: an :class:`LSTMCache` whose time axis has length 1."""
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, LSTMCache]:
@@ -181,6 +204,7 @@ def lstm_backward(dh, cache: LSTMCache) -> tuple[np.ndarray, ...]:
     dc = g_c + g_h o (1 - tanh^2 c_t),  d[i, f, g, o] = [dc g, dc c_prev, dc i, g_h tanh c_t],
     each times its activation's slope;  dc_prev = dc f,  dh_prev = da w_hh.
     """
+    check_cache(cache, LSTMCache, "lstm_backward")
     T, N, D = cache.x.shape
     H = cache.h_prev.shape[2]
     dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
@@ -188,21 +212,22 @@ def lstm_backward(dh, cache: LSTMCache) -> tuple[np.ndarray, ...]:
 
 
 def lstm_cell_forward(x, h_prev, c_prev, w_ih, w_hh, b_ih,
-                      b_hh) -> tuple[np.ndarray, np.ndarray, LSTMCache]:
+                      b_hh) -> tuple[np.ndarray, np.ndarray, LSTMCellCache]:
     """One LSTM step.  x: (N, D);  h_prev, c_prev: (N, H)  ->  h_next, c_next: (N, H), cache.
 
     Reference: ``torch.nn.LSTMCell(D, H)``, which also returns the pair (h', c').
     """
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D) for one time step")
     h, cache = lstm_forward(x[None], h_prev, c_prev, w_ih, w_hh, b_ih, b_hh)
-    return h[0], cache.c[0], cache
+    return h[0], cache.c[0].copy(), LSTMCellCache(*cache)
 
 
-def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> tuple[np.ndarray, ...]:
+def lstm_cell_backward(dh_next, dc_next, cache: LSTMCellCache) -> tuple[np.ndarray, ...]:
     """Gradients of one LSTM step from the gradients reaching h_next and c_next (both (N, H)).
 
     ->  dx: (N, D), dh_prev, dc_prev: (N, H), dw_ih: (4H, D), dw_hh: (4H, H), db_ih, db_hh: (4H,).
     """
+    check_cache(cache, LSTMCellCache, "lstm_cell_backward")
     shape = cache.h_prev.shape[1:]
     dh_next = check_upstream(dh_next, shape, "dh_next", "(N, H)")
     dc_next = check_upstream(dc_next, shape, "dc_next", "(N, H)")
@@ -264,7 +289,7 @@ def simple_gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh) -> tuple[np.ndarray, Simpl
         a = xw[t] + h_t @ w_hh.T             # (N, 2H)
         u = act[t, :, :H] = gate_sigmoid(a[:, :H])
         cand = act[t, :, H:] = np.tanh(a[:, H:])
-        h_t = h[t] = h_t + u * (cand - h_t)  # u c~ + (1 - u) h
+        h_t = h[t] = u * cand + (1.0 - u) * h_t   # exact at u = 0 and u = 1, even for huge h
     h_prev = np.concatenate([h0[None], h[:-1]])
     return h, SimpleGRUCache(x, h_prev, w_ih, w_hh, act)
 
@@ -276,7 +301,7 @@ def simple_gru_backward(dh, cache: SimpleGRUCache) -> tuple[np.ndarray, ...]:
     Per step: da_u = g (c~ - h_prev) u (1 - u),  da_c = g u (1 - c~^2),
     dh_prev = g (1 - u) + [da_u, da_c] w_hh.
     """
-    x, h_prev, w_ih, w_hh, act = cache
+    x, h_prev, w_ih, w_hh, act = check_cache(cache, SimpleGRUCache, "simple_gru_backward")
     T, N, D = x.shape
     H = h_prev.shape[2]
     dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")

@@ -20,8 +20,7 @@ import numpy as np
 
 from .activations import sigmoid
 from .losses import binary_cross_entropy_with_logits
-from .validation import (as_float, as_float_array, as_int, check_cache,
-                         check_in_closed_unit_interval)
+from .validation import as_float, as_float_array, as_int, check_cache, check_in_closed_unit_interval
 
 __all__ = ["LogisticCache", "logistic_forward", "logistic_backward", "logistic_cost",
            "train_logistic_regression", "predict_proba", "predict"]
@@ -92,7 +91,9 @@ def train_logistic_regression(x, y, lr: float, steps: int, w=None, b=0.0
 
     x: (N, D);  y: (N,) targets in [0, 1];  lr > 0;  steps >= 1.
     Returns w: (D,), b: the shape it came in, and history: (steps + 1,), the cost before
-    each update and after the last one.
+    each update and after the last one. NaN in the inputs propagates (as in torch); finite
+    inputs whose cost overflows to inf or NaN (logits beyond float64) raise a ValueError
+    instead of returning weights that no longer mean anything.
     """
     x = as_float_array(x, "x", ndim=2, shape_hint="(N, D)")
     y = _check_targets(y, x.shape[0])
@@ -101,12 +102,20 @@ def train_logistic_regression(x, y, lr: float, steps: int, w=None, b=0.0
     x, w, b = _check_params(x, np.zeros(x.shape[1]) if w is None else w, b)
     w, b = w.astype(np.float64), b.astype(np.float64)  # copies: the caller's arrays stay put
     history = np.empty(steps + 1)
-    for t in range(steps):
+    finite_input = bool(np.all(np.isfinite(x)) and np.all(np.isfinite(w))
+                        and np.all(np.isfinite(b)))
+    for t in range(steps + 1):
         history[t], dw, db = logistic_cost(x, y, w, b)
-        with _inf_quietly():
-            w -= lr * dw
-            b -= lr * db
-    history[steps] = logistic_cost(x, y, w, b)[0]
+        if finite_input and not np.isfinite(history[t]):
+            # Finite data, non-finite cost: the logits overflowed (float64 has no answer).
+            raise ValueError(f"training diverged at step {t}: the cost is {history[t]!r} "
+                             f"because the logits x @ w + b overflow (largest |x| = "
+                             f"{float(np.max(np.abs(x), initial=0.0)):.3g}); rescale x or "
+                             "lower lr")
+        if t < steps:
+            with _inf_quietly():
+                w -= lr * dw
+                b -= lr * db
     return w, b, history
 
 

@@ -18,8 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import log_softmax, sigmoid, softmax
-from .validation import (as_float, as_float_array, as_int_array, check_distribution,
-                         check_in_closed_unit_interval, check_same_shape)
+from .validation import (
+    as_float,
+    as_float_array,
+    as_int_array,
+    check_distribution,
+    check_in_closed_unit_interval,
+    check_same_shape,
+)
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse",
            "entropy", "cross_entropy_dist", "kl_divergence"]

@@ -21,10 +21,16 @@ import numpy as np
 
 from .activations import ActivationCache, relu_backward, relu_forward
 from .init import he_normal, xavier_uniform
-from .layers import (DenseCache, DropoutCache, dense_backward, dense_forward, dropout_backward,
-                     dropout_forward)
+from .layers import (
+    DenseCache,
+    DropoutCache,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+)
 from .losses import cross_entropy
-from .validation import as_float, as_float_array, as_int, as_int_array, check_keys
+from .validation import as_float, as_float_array, as_int, as_int_array, check_keys, check_rng
 
 __all__ = ["init_mlp", "HiddenCache", "mlp_logits", "mlp_predict", "mlp_loss_and_grads",
            "History", "train_gd"]
@@ -130,6 +136,8 @@ def train_gd(params: dict, x, y, *, lr: float, steps: int, l2: float = 0.0, drop
 
     ``params`` is copied, not modified. The losses in the history are measured before each
     update, so entry 0 is the loss at initialisation. Returns (trained params, history).
+    NaN in ``x`` or the parameters propagates (as in torch); finite inputs whose loss
+    overflows to inf or NaN raise a ValueError instead of returning meaningless weights.
     """
     _, params = _check_params(params)
     lr = as_float(lr, "lr", positive=True)
@@ -137,9 +145,18 @@ def train_gd(params: dict, x, y, *, lr: float, steps: int, l2: float = 0.0, drop
     if (x_dev is None) != (y_dev is None):
         raise ValueError("give both x_dev and y_dev, or neither")
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    x_arr = as_float_array(x, "x")
+    finite_input = bool(np.all(np.isfinite(x_arr))
+                        and all(np.all(np.isfinite(v)) for v in params.values()))
     history = History([], [], [])
-    for _ in range(steps):
+    for step in range(steps):
         loss, grads = mlp_loss_and_grads(params, x, y, l2=l2, drop_p=drop_p, rng=rng)
+        if finite_input and not np.isfinite(loss):
+            # Finite data, non-finite loss: an activation overflowed (float64 has no answer).
+            raise ValueError(f"training diverged at step {step}: the loss is {loss!r}; "
+                             f"rescale x (largest |x| = "
+                             f"{float(np.max(np.abs(x_arr), initial=0.0)):.3g}) or the "
+                             f"parameters ({', '.join(params)}), or lower lr")
         history.objective.append(loss)
         history.train_loss.append(cross_entropy(mlp_logits(params, x), y)[0])
         if x_dev is not None:
@@ -206,7 +223,6 @@ def _check_drop(drop_p, rng) -> float:
     drop_p = as_float(drop_p, "drop_p (drop probability)", nonnegative=True)
     if not drop_p < 1:
         raise ValueError(f"drop_p (drop probability) must lie in [0, 1); got {drop_p!r}")
-    if drop_p > 0 and not isinstance(rng, np.random.Generator):
-        raise TypeError("drop_p > 0 needs rng, a numpy.random.Generator, to draw the masks; "
-                        f"got {type(rng).__name__}")
+    if drop_p > 0:
+        check_rng(rng, needed_for="dropout (drop_p > 0)")
     return float(drop_p)

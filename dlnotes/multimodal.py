@@ -26,6 +26,7 @@ from .validation import (
     as_int,
     check_cache,
     check_positive_int,
+    check_rng,
     check_same_shape,
     safe_norm,
 )
@@ -62,8 +63,7 @@ def two_modalities(n: int, rng: np.random.Generator, latent_dim: int = 4, dense_
     Da = check_positive_int(dense_dim, "dense_dim")
     V = check_positive_int(vocab, "vocab")
     C = check_positive_int(n_classes, "n_classes")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     if (not isinstance(tags, (tuple, list)) or len(tags) != 2
             or not all(isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_))
                        for t in tags)
@@ -295,8 +295,7 @@ def train_contrastive(a, b, *, dim: int, temperature: float, lr: float, epochs: 
     if batch_size < 2:
         raise ValueError("batch_size must be at least 2: a contrastive batch needs negatives")
     lr = as_float(lr, "lr", positive=True)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     N, Da = a.shape
     Db = b.shape[1]
     params = {"wa": _start(wa, (E, Da), rng, "wa"), "wb": _start(wb, (E, Db), rng, "wb")}

@@ -12,7 +12,7 @@ import numpy as np
 
 from .activations import log_softmax
 from .likelihoods import gaussian_log_likelihood
-from .validation import as_float, as_float_array, as_int_array, check_positive_int
+from .validation import as_float, as_float_array, as_int_array, check_positive_int, check_rng
 
 __all__ = ["GaussianNB", "fit_gaussian_nb", "gaussian_nb_log_joint", "gaussian_nb_posterior",
            "sample_gaussian_nb"]
@@ -91,8 +91,7 @@ def sample_gaussian_nb(model: GaussianNB, n: int, rng: np.random.Generator
     """Ancestral sampling: y ~ p(y), then x ~ p(x | y).  ->  x: (n, D), y: (n,) int64."""
     _check_model(model)
     n = check_positive_int(n, "n")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     K, D = model.mean.shape
     y = rng.choice(K, size=n, p=np.exp(model.log_prior))
     x = model.mean[y] + np.exp(0.5 * model.logvar[y]) * rng.standard_normal((n, D))

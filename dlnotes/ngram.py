@@ -24,6 +24,8 @@ from collections import Counter
 
 import numpy as np
 
+from .validation import check_rng
+
 __all__ = ["BOS", "EOS", "UNK", "tokenize", "NGramModel"]
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -155,8 +157,7 @@ class NGramModel:
         prefix: tokens to continue from. Returns the words after the prefix, without ``</s>``.
         """
         self._check_fitted()
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+        check_rng(rng)
         if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 1:
             raise ValueError(f"max_len must be a positive integer; got {max_len!r}")
         history = list(_check_tokens(prefix, "prefix"))

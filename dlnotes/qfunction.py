@@ -44,6 +44,7 @@ from .validation import (
     as_probability,
     check_cache,
     check_positive_int,
+    check_rng,
 )
 
 __all__ = ["init_qnet", "QNetCache", "qnet_forward", "qnet_backward", "q_values", "TDCache",
@@ -61,8 +62,7 @@ def init_qnet(n_in: int, n_hidden: int, n_actions: int, rng: np.random.Generator
     n_in = check_positive_int(n_in, "n_in")
     n_hidden = check_positive_int(n_hidden, "n_hidden")
     n_actions = check_positive_int(n_actions, "n_actions")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
+    check_rng(rng)
     k1, k2 = 1.0 / np.sqrt(n_in), 1.0 / np.sqrt(n_hidden)
     return {"w1": rng.uniform(-k1, k1, (n_hidden, n_in)), "b1": rng.uniform(-k1, k1, n_hidden),
             "w2": rng.uniform(-k2, k2, (n_actions, n_hidden)), "b2": rng.uniform(-k2, k2, n_actions)}
@@ -254,8 +254,7 @@ class ReplayBuffer:
     def sample(self, batch_size: int, rng: np.random.Generator) -> Transitions:
         """A mini-batch of ``batch_size`` stored moves drawn uniformly with replacement."""
         batch_size = check_positive_int(batch_size, "batch_size")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
+        check_rng(rng)
         if self.size == 0:
             raise ValueError("the replay buffer is empty: add moves before sampling")
         idx = rng.integers(self.size, size=batch_size)
@@ -315,8 +314,7 @@ def train_dqn(env: GridWorld, features, *, episodes: int, n_hidden: int, lr: flo
     except TypeError:
         raise ValueError(f"epsilon must be a probability in [0, 1]; got {epsilon!r}") from None
     lr = as_float(lr, "lr", positive=True)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
+    check_rng(rng)
     params = init_qnet(features.shape[1], n_hidden, env.n_actions, rng)
     target = {k: v.copy() for k, v in params.items()}
     opt = Adam(params, lr=lr)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .validation import as_float, as_float_array, check_positive_int, sum_tolerance
+from .validation import as_float, as_float_array, check_positive_int, check_rng, sum_tolerance
 
 __all__ = ["Model", "GridWorld", "bellman_backup", "value_iteration", "greedy_policy",
            "td_targets", "q_learning"]
@@ -74,8 +74,8 @@ class GridWorld:
             raise ValueError(f"layout may only use {''.join(CELLS)}; found {bad}")
         for name, value in (("step_reward", step_reward), ("goal_reward", goal_reward),
                             ("trap_reward", trap_reward)):
-            _check_real(value, name)
-        _check_real(slip, "slip")
+            as_float(value, name)
+        as_float(slip, "slip")
         if not 0.0 <= slip <= 1.0:
             raise ValueError(f"slip must be a probability in [0, 1]; got {slip!r}")
         self.layout = tuple(layout)
@@ -131,8 +131,7 @@ class GridWorld:
         if self.slip > 0:
             if rng is None:
                 raise ValueError("a slippery world (slip > 0) needs an rng to draw the slips")
-            if not isinstance(rng, np.random.Generator):
-                raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
+            check_rng(rng)
             u = rng.random()
             if u >= 1.0 - self.slip:
                 a = PERPENDICULAR[a][0 if u < 1.0 - self.slip / 2 else 1]
@@ -162,16 +161,8 @@ class GridWorld:
         return grid
 
 
-def _check_real(value, name: str) -> float:
-    """A finite real number (NumPy scalars accepted); anything else is a ValueError."""
-    try:
-        return as_float(value, name)
-    except TypeError:
-        raise ValueError(f"{name} must be a finite real number; got {value!r}") from None
-
-
 def _check_gamma(gamma) -> float:
-    gamma = _check_real(gamma, "gamma")
+    gamma = as_float(gamma, "gamma")
     if not 0.0 <= gamma < 1.0:
         raise ValueError(f"gamma (the discount) must lie in [0, 1); got {gamma!r}")
     return gamma
@@ -224,7 +215,7 @@ def value_iteration(env, gamma: float, tol: float = 1e-10, max_iter: int = 100_0
     """
     model = _as_model(env)
     gamma = _check_gamma(gamma)
-    tol = _check_real(tol, "tol")
+    tol = as_float(tol, "tol")
     if tol <= 0:
         raise ValueError(f"tol must be > 0; got {tol!r}")
     max_iter = check_positive_int(max_iter, "max_iter")
@@ -289,15 +280,14 @@ def q_learning(env: GridWorld, *, episodes: int, alpha: float, gamma: float, eps
         raise TypeError(f"env must be a GridWorld; got {type(env).__name__}")
     if isinstance(episodes, bool) or not isinstance(episodes, (int, np.integer)) or episodes < 1:
         raise ValueError(f"episodes must be an integer >= 1; got {episodes!r}")
-    alpha = _check_real(alpha, "alpha")
+    alpha = as_float(alpha, "alpha")
     if not 0.0 < alpha <= 1.0:
         raise ValueError(f"alpha (the step size) must lie in (0, 1]; got {alpha!r}")
     gamma = _check_gamma(gamma)
-    epsilon = _check_real(epsilon, "epsilon")
+    epsilon = as_float(epsilon, "epsilon")
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon must be a probability in [0, 1]; got {epsilon!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
+    check_rng(rng)
     max_steps = check_positive_int(max_steps, "max_steps")
     S, A = env.n_states, env.n_actions
     if q_init is None:

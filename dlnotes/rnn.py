@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .recurrent_common import check_recurrent_args, check_upstream, steps_matmul
-from .validation import as_float_array
+from .validation import as_float, as_float_array, check_cache, safe_norm
 
 _ACTIVATIONS = ("tanh", "relu")
 
@@ -46,19 +46,20 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh,
     means h0 at t = 0.
     The input projections of all T steps are one matrix product; only the recurrence is a loop.
     Reference: ``torch.nn.RNN(D, H, nonlinearity=...)`` output (its ``h_n`` is ``h[-1]``).
+    The returned ``h`` is not the array the cache keeps (changing it leaves the backward as it
+    was). NaN propagates, as in torch.
     """
     x, h0, w_ih, w_hh, b_ih, b_hh = check_recurrent_args(x, h0, w_ih, w_hh, b_ih, b_hh, 1,
                                                          "the RNN")
     act = _check_nonlinearity(nonlinearity)
     T, N, D = x.shape
-    H = h0.shape[1]
     xw = steps_matmul(x, w_ih.T) + (b_ih + b_hh)   # (T, N, H): every input projection at once
     h = np.empty_like(xw)                    # (T, N, H)
     h_prev = h0
     for t in range(T):
         h_prev = act(xw[t] + h_prev @ w_hh.T)
         h[t] = h_prev
-    return h, RNNCache(x, h0, w_ih, w_hh, h, nonlinearity)
+    return h.copy(), RNNCache(x, h0, w_ih, w_hh, h, nonlinearity)
 
 
 def rnn_backward(dh, cache: RNNCache) -> tuple[np.ndarray, ...]:
@@ -69,7 +70,7 @@ def rnn_backward(dh, cache: RNNCache) -> tuple[np.ndarray, ...]:
     Going backwards, g_t = dh[t] + da_{t+1} w_hh and da_t = g_t * act'(h_t), with
     act' = 1 - h_t^2 for tanh and [h_t > 0] for relu; the weight gradients sum over t.
     """
-    x, h0, w_ih, w_hh, h, nonlinearity = cache
+    x, h0, w_ih, w_hh, h, nonlinearity = check_cache(cache, RNNCache, "rnn_backward")
     T, N, D = x.shape
     H = h0.shape[1]
     dh = check_upstream(dh, (T, N, H), "dh", "(T, N, H)")
@@ -110,7 +111,7 @@ def rnn_cell_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh,
                                                               b_ih, b_hh, 1, "the RNN cell")
     act = _check_nonlinearity(nonlinearity)
     h_next = act(x3[0] @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh)   # (N, H)
-    return h_next, RNNCellCache(x3[0], h_prev, w_ih, w_hh, h_next, nonlinearity)
+    return h_next.copy(), RNNCellCache(x3[0], h_prev, w_ih, w_hh, h_next, nonlinearity)
 
 
 def rnn_cell_backward(dh_next, cache: RNNCellCache) -> tuple[np.ndarray, ...]:
@@ -120,7 +121,8 @@ def rnn_cell_backward(dh_next, cache: RNNCellCache) -> tuple[np.ndarray, ...]:
     db_ih: (H,), db_hh: (H,).  With da = dh_next * act'(h_next):
     dx = da w_ih, dh_prev = da w_hh, dw_ih = da^T x, dw_hh = da^T h_prev, db = sum_n da.
     """
-    x, h_prev, w_ih, w_hh, h_next, nonlinearity = cache
+    x, h_prev, w_ih, w_hh, h_next, nonlinearity = check_cache(cache, RNNCellCache,
+                                                               "rnn_cell_backward")
     dh_next = check_upstream(dh_next, h_next.shape, "dh_next", "(N, H)")
     slope = (1.0 - h_next * h_next) if nonlinearity == "tanh" else (h_next > 0)
     da = dh_next * slope                     # (N, H)
@@ -134,17 +136,23 @@ def clip_grad_norm(grads: dict, max_norm: float) -> tuple[dict, float]:
     norm = sqrt(sum_k ||grads[k]||^2);  every array is multiplied by
     min(1, max_norm / (norm + 1e-6)), so the direction is kept and only the length shrinks.
     Returns a new dict (the input is not modified) and the norm before clipping.
-    Reference: ``torch.nn.utils.clip_grad_norm_`` (same formula, same 1e-6).
+    Reference: ``torch.nn.utils.clip_grad_norm_`` (same formula, same 1e-6, and the same
+    order: each array's norm, then the norm of those norms). The norms are overflow-safe, so
+    gradients near 1e200 are clipped right (torch's norm overflows to inf there and zeroes
+    them). NaN as in torch: a NaN anywhere makes the
+    norm NaN and every clipped gradient NaN; an infinite entry gives the norm inf.
     """
     if not isinstance(grads, dict) or not grads:
         raise TypeError("grads must be a non-empty dict of name -> gradient array")
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.floating)) \
-            or not max_norm > 0:
-        raise ValueError(f"max_norm must be a positive number; got {max_norm!r}")
+    max_norm = as_float(max_norm, "max_norm", positive=True, finite=False)  # inf: no clipping
     arrays = {k: as_float_array(g, f"grads[{k!r}]") for k, g in grads.items()}
-    norm = float(np.sqrt(sum(np.sum(g * g) for g in arrays.values())))
-    scale = min(1.0, max_norm / (norm + 1e-6))
-    return {k: g * scale for k, g in arrays.items()}, norm
+    norms = np.array([safe_norm(g.astype(np.float64, copy=False)) for g in arrays.values()])
+    norm = float(safe_norm(norms))
+    if np.isnan(norm):
+        scale = np.nan                     # torch: clamp(NaN, max=1) is NaN
+    else:
+        scale = min(1.0, max_norm / (norm + 1e-6))
+    return {k: (g * scale).astype(g.dtype, copy=False) for k, g in arrays.items()}, norm
 
 
 def _check_nonlinearity(nonlinearity: str):

@@ -31,13 +31,17 @@ shape ``(n_l,)``. Hence
 from __future__ import annotations
 
 import math
-from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
 from .conv import conv_output_size
-from .validation import check_positive_int
+from .validation import as_int, check_positive_int
+
+__all__ = ["Layer", "Row", "conv", "pool", "act", "dropout", "flatten", "fc", "same_padding",
+           "conv_parameters", "shape_table", "parameter_count", "describe", "format_table",
+           "lenet5_spec", "alexnet_spec", "vgg16_spec", "ParameterCount", "mlp_layer_shapes",
+           "mlp_parameter_count"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 POOL_MODES = ("max", "avg")
@@ -257,9 +261,7 @@ def _check_input_shape(input_shape) -> tuple:
 
 
 def _check_padding(padding) -> int:
-    if isinstance(padding, bool) or not isinstance(padding, Integral) or padding < 0:
-        raise ValueError(f"padding must be a non-negative integer; got {padding!r}")
-    return int(padding)
+    return as_int(padding, "padding", minimum=0)
 
 
 def _check_bool(value) -> bool:

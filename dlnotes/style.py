@@ -14,21 +14,18 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .validation import as_float_array, check_same_shape
+from .validation import as_float, as_float_array, check_cache, check_same_shape
 
-
-def _check_margin(margin) -> float:
-    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)):
-        raise TypeError(f"margin must be a number; got {type(margin).__name__}")
-    if not (np.isfinite(margin) and margin >= 0):
-        raise ValueError(f"margin must be a finite number >= 0; got {margin!r}")
-    return float(margin)
+__all__ = ["TripletCache", "triplet_loss_forward", "triplet_loss_backward", "triplet_loss",
+           "GramCache", "gram_matrix_forward", "gram_matrix_backward", "gram_matrix",
+           "content_cost", "style_layer_cost", "style_cost"]
 
 
 class TripletCache(NamedTuple):
     """What the triplet loss's backward needs."""
     diff_ap: np.ndarray  # (N, D) anchor - positive
     diff_an: np.ndarray  # (N, D) anchor - negative
+    diff_np: np.ndarray  # (N, D) negative - positive (= diff_ap - diff_an, without cancellation)
     active: np.ndarray   # (N,) bool: triplets whose hinge is strictly positive
 
 
@@ -38,7 +35,12 @@ def triplet_loss_forward(anchor, positive, negative,
 
     L = sum_i max(||a_i - p_i||^2 - ||a_i - n_i||^2 + margin, 0).
     anchor, positive, negative: (N, D) embeddings;  margin >= 0  ->  a float.
-    At a hinge of exactly 0 the gradient is 0 (as for ReLU).
+    At a hinge of exactly 0 the gradient is 0 (as for ReLU). The hinge is computed as
+    sum_j (n_j - p_j)(2 a_j - p_j - n_j), the same number as the difference of squared
+    distances but without squaring: 1e200-sized embeddings give the right finite loss
+    instead of inf - inf = NaN. NaN in an embedding makes the loss NaN (it propagates), and
+    so does an infinite anchor (inf - inf), as in torch.
+    Float32 embeddings give float32 gradients.
     Reference: Schroff et al., FaceNet (2015), eq. 3; ``torch.nn.functional.triplet_margin_loss``
     differs (unsquared distances, mean over the batch).
     """
@@ -47,26 +49,38 @@ def triplet_loss_forward(anchor, positive, negative,
     n = as_float_array(negative, "negative", ndim=2, shape_hint="(N, D)")
     check_same_shape(a, p, "anchor", "positive")
     check_same_shape(a, n, "anchor", "negative")
-    m = _check_margin(margin)
-    diff_ap, diff_an = a - p, a - n
-    hinge = np.sum(diff_ap ** 2, axis=1) - np.sum(diff_an ** 2, axis=1) + m   # (N,)
-    active = hinge > 0
-    return float(np.sum(hinge[active])), TripletCache(diff_ap, diff_an, active)
+    m = as_float(margin, "margin", nonnegative=True)
+    dtype = np.result_type(a, p, n)
+    diff_ap, diff_an = (a - p).astype(dtype, copy=False), (a - n).astype(dtype, copy=False)
+    # ||a - p||^2 - ||a - n||^2 = sum (n - p)(diff_ap + diff_an): nothing is squared, so
+    # 1e200-sized embeddings do not overflow
+    # (n - p from the inputs: diff_ap - diff_an would lose it next to a 1e300 anchor)
+    diff_np = (n - p).astype(dtype, copy=False)
+    hinge = np.sum(diff_np * (diff_ap + diff_an), axis=1) + m   # (N,)
+    finite = np.isfinite(diff_ap).all(axis=1) & np.isfinite(diff_an).all(axis=1)
+    if not finite.all():                      # inf or NaN: IEEE's answer, as torch gives it
+        with np.errstate(invalid="ignore", over="ignore"):
+            plain = np.sum(diff_ap ** 2, axis=1) - np.sum(diff_an ** 2, axis=1) + m
+        hinge = np.where(finite, hinge, plain)
+    active = ~(hinge <= 0)                    # NaN counts as active: it reaches the loss
+    return float(np.sum(hinge[active])), TripletCache(diff_ap, diff_an, diff_np, active)
 
 
 def triplet_loss_backward(dloss, cache: TripletCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of the summed triplet loss: for an active triplet,
     dL/da = 2 (n - p), dL/dp = -2 (a - p), dL/dn = 2 (a - n); inactive triplets get 0.
 
-    dloss: a scalar (upstream gradient)  ->  (da, dp, dn), each (N, D).
+    dloss: a scalar (upstream gradient)  ->  (da, dp, dn), each (N, D), in the embeddings'
+    dtype.
     """
-    g = np.asarray(dloss, dtype=np.float64)
-    if g.shape != ():
-        raise ValueError(f"dloss must be a scalar; got shape {g.shape}")
-    scale = 2.0 * g * cache.active[:, None]   # (N, 1)
-    d_pos = -scale * cache.diff_ap
-    d_neg = scale * cache.diff_an
-    return -(d_pos + d_neg), d_pos, d_neg
+    diff_ap, diff_an, diff_np, active = check_cache(cache, TripletCache, "triplet_loss_backward")
+    if np.ndim(dloss) != 0:
+        raise ValueError(f"dloss must be a scalar; got shape {np.shape(dloss)}")
+    g = as_float(dloss, "dloss", finite=False)
+    scale = (2.0 * g * active[:, None]).astype(diff_ap.dtype)   # (N, 1)
+    d_pos = -scale * diff_ap
+    d_neg = scale * diff_an
+    return scale * diff_np, d_pos, d_neg        # da = 2 (n - p) = -(d_pos + d_neg)
 
 
 def triplet_loss(anchor, positive, negative, margin: float = 0.2) -> tuple[float, np.ndarray]:
@@ -103,6 +117,7 @@ def gram_matrix_forward(a) -> tuple[np.ndarray, GramCache]:
 
 def gram_matrix_backward(dG, cache: GramCache) -> np.ndarray:
     """da = (dG + dG^T) A, reshaped to (C, H, W).  dG: (C, C) upstream gradient."""
+    check_cache(cache, GramCache, "gram_matrix_backward")
     dG = as_float_array(dG, "dG", ndim=2, shape_hint="(C, C)")
     C = cache.shape[0]
     if dG.shape != (C, C):
@@ -119,6 +134,7 @@ def content_cost(a_c, a_g) -> tuple[float, np.ndarray]:
     """J_content = sum (a_c - a_g)^2 / (4 n_H n_W n_C) and its gradient (a_g - a_c) / (2 n_H n_W n_C).
 
     a_c: (C, H, W) content image's activations;  a_g: same shape, generated image's.
+    NaN propagates; a cost above the largest float (differences near 1e200) is inf.
     """
     a_c = _check_activations(a_c, "a_c")
     a_g = _check_activations(a_g, "a_g")
@@ -134,11 +150,16 @@ def style_layer_cost(a_s, a_g) -> tuple[float, np.ndarray]:
     J = sum_ij (G_s - G_g)_ij^2 / (4 n_C^2 (n_H n_W)^2);
     dJ/da_g = (G_g - G_s) A_g / (n_C^2 (n_H n_W)^2), reshaped to (C, H, W)
     (the Gram backward (dG + dG^T) A with the symmetric dG = 2 (G_g - G_s) / (4 n_C^2 (n_H n_W)^2)).
-    a_s: (C, H, W) style image's activations;  a_g: same shape.
+    a_s: (C, H, W) style image's activations;  a_g: same shape. NaN propagates; activations
+    near 1e200 have Gram entries above the largest float, and the cost is then inf or NaN.
     """
-    a_s = _check_activations(a_s, "a_s")
-    a_g = _check_activations(a_g, "a_g")
-    check_same_shape(a_s, a_g, "a_s", "a_g")
+    return _style_layer_cost(a_s, a_g, "a_s", "a_g")
+
+
+def _style_layer_cost(a_s, a_g, name_s: str, name_g: str) -> tuple[float, np.ndarray]:
+    a_s = _check_activations(a_s, name_s)
+    a_g = _check_activations(a_g, name_g)
+    check_same_shape(a_s, a_g, name_s, name_g)
     C, H, W = a_s.shape
     norm = 4.0 * C ** 2 * (H * W) ** 2
     G_s = gram_matrix(a_s)
@@ -150,14 +171,24 @@ def style_layer_cost(a_s, a_g) -> tuple[float, np.ndarray]:
 def style_cost(acts_s: Sequence, acts_g: Sequence, weights: Sequence[float]) -> tuple[float, list]:
     """J_style = sum_l lambda_l J_style^[l] over several layers, with one gradient per layer.
 
-    acts_s, acts_g: sequences of (C_l, H_l, W_l) activations;  weights: the lambda_l.
+    acts_s, acts_g: sequences of (C_l, H_l, W_l) activations;  weights: the lambda_l (finite
+    numbers >= 0).
     """
+    for name, seq in (("acts_s", acts_s), ("acts_g", acts_g), ("weights", weights)):
+        if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__") or \
+                (isinstance(seq, np.ndarray) and seq.ndim == 0):
+            raise TypeError(f"{name} must be a sequence with one entry per layer; got "
+                            f"{type(seq).__name__}")
+    if np.ndim(weights) != 1:
+        raise ValueError(f"weights must be a flat sequence of numbers, one per layer; got "
+                         f"shape {np.shape(weights)}")
     if not (len(acts_s) == len(acts_g) == len(weights)) or len(weights) == 0:
-        raise ValueError(f"need one style activation, one generated activation and one weight "
-                         f"per layer; got {len(acts_s)}, {len(acts_g)} and {len(weights)}")
+        raise ValueError(f"acts_s, acts_g and weights need one entry per layer (at least one); "
+                         f"got {len(acts_s)}, {len(acts_g)} and {len(weights)}")
+    lams = [as_float(lam, f"weights[{i}]", nonnegative=True) for i, lam in enumerate(weights)]
     total, grads = 0.0, []
-    for a_s, a_g, lam in zip(acts_s, acts_g, weights):
-        cost, grad = style_layer_cost(a_s, a_g)
+    for i, (a_s, a_g, lam) in enumerate(zip(acts_s, acts_g, lams)):
+        cost, grad = _style_layer_cost(a_s, a_g, f"acts_s[{i}]", f"acts_g[{i}]")
         total += lam * cost
         grads.append(lam * grad)
     return total, grads

@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_float, as_float_array, as_int_array, check_positive_int, safe_norm
+from .validation import (
+    as_float,
+    as_float_array,
+    as_int_array,
+    check_positive_int,
+    check_rng,
+    safe_norm,
+)
 
 __all__ = ["hinge_loss", "train_linear_svm", "decision_function", "predict", "signed_distance",
            "geometric_margin", "margin_width", "train_one_vs_rest", "predict_one_vs_rest"]
@@ -42,7 +49,7 @@ def hinge_loss(w, b, x, y, c) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     Reference: ``0.5 * (w * w).sum() + c * torch.relu(1 - y * (x @ w + b)).mean()``.
     """
     x, y, w, b = _check_problem(x, y, w, b)
-    c = _check_positive_number(c, "c")
+    c = as_float(c, "c", positive=True)
     N = x.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):   # huge inputs: inf, as in torch
         return _hinge(w, b, x, y, c, N)
@@ -83,14 +90,12 @@ def train_linear_svm(x, y, *, c, lr, epochs, rng=None, batch_size=None, w=None, 
     for arr, name in ((x, "x"), (w, "w"), (b, "b")):
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be finite to train on; it holds NaN or inf")
-    c = _check_positive_number(c, "c")
-    lr = _check_positive_number(lr, "lr")
+    c = as_float(c, "c", positive=True)
+    lr = as_float(lr, "lr", positive=True)
     epochs = check_positive_int(epochs, "epochs")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError("mini-batch training (batch_size given) needs rng, a "
-                            f"numpy.random.Generator; got {type(rng).__name__}")
+        check_rng(rng, needed_for="mini-batch training (batch_size given)")
     w, b = w.astype(np.float64), float(b.reshape(-1)[0])  # copies
     history = np.empty(epochs + 1)
     history[0] = hinge_loss(w, b, x, y, c)[0]
@@ -193,13 +198,6 @@ def _norm(w: np.ndarray) -> float:
         raise ValueError("w must be finite; it holds NaN or inf")
     return norm
 
-
-def _check_positive_number(value, name: str) -> float:
-    """A positive finite real number (a Python or NumPy scalar, or a 0-d array)."""
-    try:
-        return as_float(value, name, positive=True)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}") from None
 
 
 def _check_params(x, w, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,7 +27,14 @@ import numpy as np
 from .corpus import NEGATIVE, POSITIVE, THINGS
 from .layers import DenseCache, dense_backward, dense_forward
 from .losses import cross_entropy
-from .validation import as_float_array, as_int, as_int_array, check_cache, check_positive_int
+from .validation import (
+    as_float_array,
+    as_int,
+    as_int_array,
+    check_cache,
+    check_positive_int,
+    check_rng,
+)
 
 __all__ = ["PAD", "BOS", "EOS", "UNK", "Vocabulary", "bag_counts", "BOWCache", "bow_forward",
            "bow_backward", "CBOWCache", "cbow_forward", "cbow_backward", "masked_cross_entropy",
@@ -273,8 +280,7 @@ def contrast_reviews(n_pairs: int, rng: np.random.Generator) -> tuple[list[list[
     1 = positive. Any model that sees only the bag of words scores both rows of a pair alike.
     """
     n = check_positive_int(n_pairs, "n_pairs")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     sentences, labels = [], np.empty(2 * n, dtype=np.int64)
     for k in range(n):
         good = POSITIVE[int(rng.integers(len(POSITIVE)))]

@@ -215,14 +215,19 @@ def check_distribution(p: np.ndarray, name: str, axis: int = -1) -> np.ndarray:
 
 
 def safe_norm(x, axis=None, keepdims: bool = False) -> np.ndarray:
-    """The Euclidean norm, computed after dividing by the largest |entry| (no overflow).
+    """The Euclidean norm, overflow- and underflow-safe.
 
-    ``np.sqrt(np.sum(x ** 2))`` is 0 or inf for entries near 1e-200 or 1e200; scaling first
-    keeps every intermediate near 1. NaN propagates, as in ``torch.linalg.vector_norm``.
+    ``np.sqrt(np.sum(x ** 2))`` is 0 or inf for entries near 1e-200 or 1e200. Where the largest
+    |entry| lies outside [tiny ** 0.25, max ** 0.25] of the dtype (1e-77 .. 1e77 in float64),
+    the entries are divided by it first, which keeps every intermediate near 1; inside that
+    range the plain sum of squares is used, bit for bit what ``torch.linalg.vector_norm``
+    computes. NaN propagates, as in torch.
     """
     x = np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
     scale = np.max(np.abs(x), axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim)
-    safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    info = np.finfo(x.dtype)
+    extreme = (scale > info.max ** 0.25) | (scale < info.tiny ** 0.25)
+    safe = np.where(extreme & (scale > 0) & np.isfinite(scale), scale, 1.0)
     norm = safe * np.sqrt(np.sum((x / safe) ** 2, axis=axis, keepdims=True))
     norm = np.where(np.isinf(scale), np.inf, norm)   # an infinite entry: the norm is inf
     return norm if keepdims else np.squeeze(norm, axis=axis) if axis is not None \
@@ -238,13 +243,15 @@ def unit(x, axis=-1) -> tuple[np.ndarray, np.ndarray]:
     return direction, np.squeeze(norm, axis=axis)
 
 
-def check_rng(rng, name: str = "rng") -> np.random.Generator:
+def check_rng(rng, name: str = "rng", *, needed_for: str = "") -> np.random.Generator:
     """Return ``rng`` if it is a ``numpy.random.Generator`` (the only source of randomness).
 
     The legacy ``np.random`` module, a ``RandomState`` or a seed are refused with a
     ``TypeError``: a seeded Generator is what makes a notebook's stored outputs reproducible.
+    ``needed_for`` says why an optional rng is needed (e.g. "mini-batch training").
     """
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)); "
+        what = f"{needed_for} needs {name}, a" if needed_for else f"{name} must be a"
+        raise TypeError(f"{what} numpy.random.Generator (np.random.default_rng(seed)); "
                         f"got {type(rng).__name__}")
     return rng

@@ -25,6 +25,7 @@ from .validation import (
     as_int_array,
     check_in_closed_unit_interval,
     check_positive_int,
+    check_rng,
 )
 
 __all__ = ["NOISE_POWER", "Vocab", "build_vocab", "noise_distribution", "keep_probability",
@@ -297,8 +298,7 @@ def _train(model, sentences, dim, window, negatives, epochs, lr, rng, subsample,
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = as_float(lr, "lr", positive=True)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     # Checked here so that a message names the trainer's own arguments.
     if subsample is not None:
         subsample = as_float(subsample, "subsample", positive=True)
@@ -367,8 +367,7 @@ def training_examples(ids, sentence_ids, window: int, keep, rng: np.random.Gener
                          f"[{ids.min()}, {ids.max()}]")
     if model not in ("skipgram", "cbow"):
         raise ValueError(f"model must be 'skipgram' or 'cbow'; got {model!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     kept = rng.random(ids.size) < keep[ids]
     tok, sid = ids[kept], sid[kept]                                        # (T',)
     T = tok.size

@@ -133,7 +133,7 @@ def test_masks_match_their_definitions():
     np.testing.assert_array_equal(att.causal_mask(2), [[1, 0], [1, 1]])
     np.testing.assert_array_equal(att.padding_mask(np.array([1, 3]), 3), [[1, 0, 0], [1, 1, 1]])
     assert att.causal_mask(3).dtype == bool and att.padding_mask(np.array([2]), 2).dtype == bool
-    with pytest.raises(ValueError, match=r"L must be a positive integer"):
+    with pytest.raises(ValueError, match=r"L must be >= 1; got 0"):
         att.causal_mask(0)
     with pytest.raises(ValueError, match=r"every length must lie in \[1, S\]"):
         att.padding_mask(np.array([0, 2]), 3)
@@ -174,3 +174,30 @@ def test_additive_backward_wrong_upstream_raises():
                                            np.ones((2, 4)), np.ones(2))
     with pytest.raises(ValueError, match=r"dscores must be \(\.\.\., L, S\) = \(3, 5\)"):
         att.additive_scores_backward(np.ones((5, 3)), cache)
+
+
+def test_attention_output_is_not_the_cached_array():
+    """Issue 12: the output was the array the cache kept, so ``out *= 2`` changed dq, dk."""
+    rng = np.random.default_rng(4)
+    q, k, v = rng.standard_normal((3, 4)), rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
+    out, cache = att.scaled_dot_product_attention(q, k, v)
+    dout = rng.standard_normal(out.shape)
+    before = att.scaled_dot_product_attention_backward(dout, cache)
+    out *= 2
+    out += 1
+    for a, b in zip(before, att.scaled_dot_product_attention_backward(dout, cache)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_attention_backwards_refuse_each_others_cache():
+    rng = np.random.default_rng(5)
+    q, k = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    _, sdpa_cache = att.scaled_dot_product_attention(q, k, rng.standard_normal((5, 2)))
+    scores, add_cache = att.additive_scores_forward(q, k, rng.standard_normal((2, 4)),
+                                                    rng.standard_normal((2, 4)),
+                                                    rng.standard_normal(2))
+    with pytest.raises(TypeError, match=r"additive_scores_backward got an AttentionCache"):
+        att.additive_scores_backward(np.ones_like(scores), sdpa_cache)
+    with pytest.raises(TypeError,
+                       match=r"scaled_dot_product_attention_backward got an AdditiveCache"):
+        att.scaled_dot_product_attention_backward(np.ones((3, 2)), add_cache)

@@ -51,11 +51,19 @@ def test_naive_and_vectorised_agree(case, rng):
     out_n, cache_n = conv.conv2d_forward_naive(x, w, b, stride, pad)
     np.testing.assert_allclose(out_v, out_n, rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(out_v.shape)
-    grads = [conv.conv2d_backward(dout, cache_v), conv.conv2d_backward(dout, cache_n),
-             conv.conv2d_backward_naive(dout, cache_v)]
-    for other in grads[1:]:
-        for g, h in zip(grads[0], other):
-            np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-12)
+    for g, h in zip(conv.conv2d_backward(dout, cache_v), conv.conv2d_backward_naive(dout, cache_n)):
+        np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-12)
+
+
+def test_naive_and_vectorised_caches_are_not_mixed():
+    """Each forward has its own cache type (issue 12); the backwards refuse the other's."""
+    args = (np.ones((1, 2, 4, 4)), np.ones((3, 2, 2, 2)), np.zeros(3))
+    out, cache_v = conv.conv2d_forward(*args)
+    _, cache_n = conv.conv2d_forward_naive(*args)
+    with pytest.raises(TypeError, match="conv2d_backward got a Conv2dNaiveCache"):
+        conv.conv2d_backward(np.ones_like(out), cache_n)
+    with pytest.raises(TypeError, match="conv2d_backward_naive got a Conv2dCache"):
+        conv.conv2d_backward_naive(np.ones_like(out), cache_v)
 
 
 def test_float32_is_computed_in_float32(rng):
@@ -143,9 +151,11 @@ def test_conv2d_rejects_bad_input(forward, args, message):
         forward(*args)
 
 
-@pytest.mark.parametrize("backward", [conv.conv2d_backward, conv.conv2d_backward_naive])
-def test_conv2d_backward_rejects_wrong_upstream_shape(backward):
-    _, cache = conv.conv2d_forward(*_bad_conv(stride=2, pad=1))
+@pytest.mark.parametrize("forward, backward", [
+    (conv.conv2d_forward, conv.conv2d_backward),
+    (conv.conv2d_forward_naive, conv.conv2d_backward_naive)])
+def test_conv2d_backward_rejects_wrong_upstream_shape(forward, backward):
+    _, cache = forward(*_bad_conv(stride=2, pad=1))
     expected = r"dout must have the forward output's shape \(2, 4, 3, 3\)"
     with pytest.raises(ValueError, match=expected):
         backward(np.zeros((2, 4, 5, 5)), cache)
@@ -199,3 +209,13 @@ def test_receptive_field_known_values():
 def test_receptive_field_rejects_bad_input(layers, message):
     with pytest.raises(ValueError, match=message):
         conv.receptive_field(layers)
+
+
+@pytest.mark.parametrize("backward", [conv.conv2d_backward, conv.conv2d_backward_naive])
+def test_conv_backward_refuses_a_transposed_convolution_cache(backward):
+    """Issue 12: a ConvTranspose2dCache has five fields too; it must be refused by type."""
+    from dlnotes import conv_transpose
+    out, cache = conv_transpose.conv_transpose2d_forward(np.ones((1, 2, 3, 3)),
+                                                         np.ones((2, 2, 2, 2)), np.zeros(2))
+    with pytest.raises(TypeError, match=rf"{backward.__name__} got a ConvTranspose2dCache"):
+        backward(np.ones((1, 2, 3, 3)), cache)

@@ -80,3 +80,10 @@ def test_conv_transpose2d_backward_rejects_wrong_upstream_shape():
     expected = r"dout must have the forward output's shape \(2, 2, 8, 8\)"
     with pytest.raises(ValueError, match=expected):
         conv_transpose.conv_transpose2d_backward(np.zeros((2, 2, 7, 7)), cache)
+
+
+def test_conv_transpose_backward_refuses_a_convolution_cache():
+    """Issue 12: a Conv2dCache (same field count) used to be read as a transposed one."""
+    out, cache = conv.conv2d_forward(np.ones((1, 2, 4, 4)), np.ones((2, 2, 2, 2)), np.zeros(2))
+    with pytest.raises(TypeError, match=r"conv_transpose2d_backward got a Conv2dCache"):
+        conv_transpose.conv_transpose2d_backward(np.ones((1, 2, 5, 5)), cache)

@@ -319,3 +319,59 @@ def test_synthetic_scene_is_reproducible_and_boxes_are_tight():
         D.synthetic_scene(3)
     with pytest.raises(ValueError, match="min_size"):
         D.synthetic_scene(np.random.default_rng(0), (10, 10), min_size=12)
+
+
+# --- issue 12: overflow, cryptic crashes, messages that name the caller's argument ---------
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200, 1e300])
+def test_iou_is_scale_invariant_at_extreme_magnitudes(scale):
+    """Near 1e200 the areas overflowed (inf / inf: NaN, or 0); IoU does not depend on scale."""
+    a = np.array([[0.0, 0.0, 2.0, 2.0]])
+    b = np.array([[1.0, 1.0, 3.0, 3.0], [0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 1.0, 1.0]])
+    np.testing.assert_allclose(D.iou(a * scale, b * scale), [[1 / 7, 1.0, 0.25]], rtol=1e-15)
+
+
+def test_iou_of_a_small_box_far_from_the_origin():
+    """Each pair is measured in its own boxes' size: the offset 1e200 does not underflow them."""
+    a = np.array([[1e200, 1e200, 1e200 + 2e190, 1e200 + 2e190]])
+    np.testing.assert_allclose(D.iou(a, a), [[1.0]], rtol=1e-12)
+
+
+def test_decode_predictions_with_an_empty_grid_raises_a_named_error():
+    with pytest.raises(ValueError, match=r"t must be \(Sy, Sx, K, 4\) with a grid of at least"):
+        D.decode_predictions(np.zeros((0, 3, 1, 4)), (64, 64), [[1.0, 1.0]])
+
+
+@pytest.mark.parametrize("grid", [4.0, np.array(4.0), "4", (4,), (4, 4, 4)])
+def test_anchor_boxes_with_a_bad_grid_size_names_it(grid):
+    with pytest.raises((TypeError, ValueError), match="grid_size"):
+        D.anchor_boxes((64, 64), grid, [[1.0, 1.0]])
+
+
+def test_anchor_boxes_accepts_numpy_integer_grids():
+    expected = D.anchor_boxes((64, 64), 4, [[1.0, 1.0]])
+    np.testing.assert_array_equal(D.anchor_boxes((64, 64), np.int64(4), [[1.0, 1.0]]), expected)
+    np.testing.assert_array_equal(D.anchor_boxes((64, 64), np.array(4), [[1.0, 1.0]]), expected)
+    np.testing.assert_array_equal(D.anchor_boxes((64, 64), np.array([4, 4]), [[1.0, 1.0]]),
+                                  expected)
+
+
+@pytest.mark.parametrize("size", [64, 64.0, np.array(64), (64,)])
+def test_synthetic_scene_and_anchor_boxes_with_a_scalar_image_size_name_it(size):
+    with pytest.raises(ValueError, match=r"image_size must be a pair"):
+        D.synthetic_scene(np.random.default_rng(0), size)
+    with pytest.raises(ValueError, match=r"image_size must be a pair"):
+        D.anchor_boxes(size, 4, [[1.0, 1.0]])
+
+
+def test_shape_iou_messages_name_its_own_arguments():
+    """It used to say "boxes must be finite ..." (an internal argument's name)."""
+    with pytest.raises(ValueError, match=r"^sizes_a must hold finite widths and heights >= 0"):
+        D.shape_iou([[1.0, -1.0]], [[1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"^sizes_b must hold finite"):
+        D.shape_iou([[1.0, 1.0]], [[np.nan, 1.0]])
+
+
+def test_anchor_boxes_with_huge_image_sizes_is_finite():
+    boxes = D.anchor_boxes((1e300, 1e300), 2, [[1.0, 1.0]])
+    assert np.all(np.isfinite(boxes))

@@ -1,6 +1,7 @@
 """dlnotes.pooling: max and average pooling against torch in float64, ties included."""
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as F
 
 from dlnotes import pooling
@@ -69,7 +70,7 @@ def test_float32_stays_float32(rng):
 @pytest.mark.parametrize("forward", [pooling.maxpool2d_forward, pooling.avgpool2d_forward])
 @pytest.mark.parametrize("args, message", [
     ((np.zeros((1, 1, 3, 3)), 4),
-     r"kernel_size \(4, 4\) is larger than the input's \(H, W\) = \(3, 3\)"),
+     r"kernel_size \(4, 4\) is larger than the \(H, W\) = \(3, 3\) of x"),
     ((np.zeros((1, 1, 4, 4)), 0), r"kernel_size must be positive; got 0"),
     ((np.zeros((1, 1, 4, 4)), 2, 0), r"stride must be positive; got 0"),
     ((np.zeros((1, 4, 4)), 2), r"x must have 4 dimension\(s\) \(N, C, H, W\)"),
@@ -88,5 +89,26 @@ def test_pooling_backward_rejects_bad_upstream_and_wrong_cache():
         pooling.maxpool2d_backward(np.zeros((1, 2, 6, 6)), max_cache)
     with pytest.raises(ValueError, match=r"dout must have the average pooling output's shape"):
         pooling.avgpool2d_backward(np.zeros((1, 2, 2, 2)), avg_cache)
-    with pytest.raises(ValueError, match=r"needs the cache of maxpool2d_forward"):
+    with pytest.raises(TypeError, match=r"maxpool2d_backward got an AvgPool2dCache"):
         pooling.maxpool2d_backward(np.zeros((1, 2, 3, 3)), avg_cache)
+
+
+def test_avgpool2d_backward_refuses_a_max_pool_cache():
+    """Silent-wrong case (issue 12): the max-pool cache gave the average gradient."""
+    _, max_cache = pooling.maxpool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    with pytest.raises(TypeError, match=r"avgpool2d_backward got a MaxPool2dCache"):
+        pooling.avgpool2d_backward(np.ones((1, 1, 2, 2)), max_cache)
+
+
+@pytest.mark.parametrize("position", [0, 1, 3])
+def test_maxpool2d_propagates_nan_as_torch(position):
+    """A NaN anywhere in a window wins it (torch's rule), not only in the first position."""
+    x = np.array([[[[1.0, 5.0], [3.0, 2.0]]]])
+    x.flat[position] = np.nan
+    out, cache = pooling.maxpool2d_forward(x, 2)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = F.max_pool2d(xt, 2)
+    ref.backward(torch.ones_like(ref))
+    assert np.isnan(out).all() and torch.isnan(ref).all()
+    np.testing.assert_array_equal(pooling.maxpool2d_backward(np.ones((1, 1, 1, 1)), cache),
+                                  xt.grad.numpy())

@@ -168,6 +168,11 @@ def test_other_bad_input():
         env.step(11, UP)
     with pytest.raises(TypeError):
         env.step(0, "up")
+    for s, a in ((-1, UP), (11, UP), (0, 4), (0, -1)):
+        with pytest.raises(ValueError, match="out of range"):
+            env.outcomes(s, a)
+    with pytest.raises(TypeError):
+        env.outcomes(0.5, UP)
     with pytest.raises(ValueError, match="v must have shape"):
         bellman_backup(env, np.zeros(3), 0.9)
     with pytest.raises(TypeError):

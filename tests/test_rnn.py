@@ -279,7 +279,100 @@ def test_clip_grad_norm_matches_torch(max_norm, rng):
 
 
 def test_clip_grad_norm_bad_input_raises():
-    with pytest.raises(ValueError, match="max_norm must be a positive number; got 0"):
+    with pytest.raises(ValueError, match="max_norm must be > 0; got 0"):
         rnn.clip_grad_norm({"w": np.ones(3)}, 0)
     with pytest.raises(TypeError, match="grads must be a non-empty dict"):
         rnn.clip_grad_norm([np.ones(3)], 1.0)
+
+
+# --- issue 12: cache identity, aliasing, clip_grad_norm at the boundary -------------------
+
+def _layer_run(kind):
+    """(forward output, cache, upstream gradient, backward) of the sequence layer ``kind``."""
+    module = _module(kind)
+    h, cache = getattr(module, f"{kind}_forward")(*_good(kind))
+    return h, cache, getattr(module, f"{kind}_backward")
+
+
+def _cell_run(kind):
+    """(cache, backward call taking a cache) of the one-step cell ``kind``."""
+    x, h, *rest = _good(kind, T=1)
+    if kind == "lstm":
+        c, *w = rest
+        h1, c1, cache = gated.lstm_cell_forward(x[0], h, c, *w)
+        return cache, lambda cc: gated.lstm_cell_backward(np.ones_like(h1), np.ones_like(c1), cc)
+    module = _module(kind)
+    h1, cache = getattr(module, f"{kind}_cell_forward")(x[0], h, *rest)
+    return cache, lambda cc: getattr(module, f"{kind}_cell_backward")(np.ones_like(h1), cc)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm", "simple_gru"])
+@pytest.mark.parametrize("other", ["rnn", "gru", "lstm", "simple_gru"])
+def test_sequence_backward_refuses_another_layers_cache(kind, other):
+    """Issue 12: mixing caches between rnn/gru/lstm forwards and backwards must raise."""
+    h, _, backward = _layer_run(kind)
+    _, foreign, _ = _layer_run(other)
+    if kind == other:
+        backward(np.ones_like(h), foreign)
+        return
+    with pytest.raises(TypeError, match=rf"{kind}_backward got an? {type(foreign).__name__}"):
+        backward(np.ones_like(h), foreign)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_cell_and_sequence_caches_are_not_interchangeable(kind):
+    cell_cache, cell_backward = _cell_run(kind)
+    h, seq_cache, seq_backward = _layer_run(kind)
+    with pytest.raises(TypeError, match=rf"{kind}_cell_backward got an? {type(seq_cache).__name__}"):
+        cell_backward(seq_cache)
+    with pytest.raises(TypeError, match=rf"{kind}_backward got an? {type(cell_cache).__name__}"):
+        seq_backward(np.ones_like(h), cell_cache)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm", "simple_gru"])
+def test_changing_the_output_leaves_the_backward_unchanged(kind):
+    """Issue 12: rnn_forward returned the array its cache kept, so ``h *= 2`` changed BPTT."""
+    h, cache, backward = _layer_run(kind)
+    dh = np.random.default_rng(3).standard_normal(h.shape)
+    before = backward(dh, cache)
+    h *= 2
+    h += 1
+    after = backward(dh, cache)
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_rnn_cell_output_is_not_the_cached_state():
+    x, h, *w = _good("rnn", T=1)
+    h1, cache = rnn.rnn_cell_forward(x[0], h, *w)
+    before = rnn.rnn_cell_backward(np.ones_like(h1), cache)
+    h1 *= 3
+    for a, b in zip(before, rnn.rnn_cell_backward(np.ones_like(h1), cache)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_clip_grad_norm_of_huge_gradients_is_right():
+    """1e200 gradients: the norm is ~1.7e200 (not inf) and the clipped gradients keep their
+    direction with norm max_norm (torch's norm overflows here and zeroes them)."""
+    grads = {"a": np.array([1e200, -2e200]), "b": np.array([[2e200]])}
+    clipped, norm = rnn.clip_grad_norm(grads, 1.0)
+    assert norm == pytest.approx(3e200)
+    np.testing.assert_allclose(clipped["a"], [1 / 3, -2 / 3], rtol=1e-12)
+    np.testing.assert_allclose(clipped["b"], [[2 / 3]], rtol=1e-12)
+
+
+def test_clip_grad_norm_propagates_nan_as_torch():
+    grads = {"a": np.array([1.0, np.nan]), "b": np.array([3.0])}
+    clipped, norm = rnn.clip_grad_norm(grads, 1.0)
+    p = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
+    p.grad = torch.tensor([1.0, np.nan, 3.0], dtype=torch.float64)
+    ref = torch.nn.utils.clip_grad_norm_([p], 1.0)
+    assert np.isnan(norm) and torch.isnan(ref)
+    assert np.isnan(clipped["a"]).all() and np.isnan(clipped["b"]).all()
+    assert torch.isnan(p.grad).all()
+
+
+def test_clip_grad_norm_accepts_numpy_scalars_and_keeps_float32():
+    clipped, _ = rnn.clip_grad_norm({"w": np.ones(4, dtype=np.float32)}, np.int64(1))
+    assert clipped["w"].dtype == np.float32
+    np.testing.assert_allclose(clipped["w"], 0.5, rtol=1e-6)

@@ -127,7 +127,7 @@ def test_bad_architectures_raise(specs, input_shape, message):
     (lambda: conv(0, 3), r"filters must be a positive integer; got 0"),
     (lambda: conv(4, -1), r"kernel must be a positive integer"),
     (lambda: conv(4, 3, stride=0), r"stride must be a positive integer"),
-    (lambda: conv(4, 3, padding=-1), r"padding must be a non-negative integer"),
+    (lambda: conv(4, 3, padding=-1), r"padding must be >= 0"),
     (lambda: conv(5, 3, groups=2), r"filters=5 must be divisible by groups=2"),
     (lambda: pool(2, padding=2), r"at most kernel // 2 = 1"),
     (lambda: pool(2, mode="min"), r"mode must be one of"),

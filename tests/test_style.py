@@ -118,7 +118,7 @@ def test_style_cost_is_the_weighted_sum(rng):
     parts = [S.style_layer_cost(s, g) for s, g in zip(acts_s, acts_g)]
     assert total == pytest.approx(0.3 * parts[0][0] + 0.7 * parts[1][0], rel=1e-14)
     np.testing.assert_allclose(grads[1], 0.7 * parts[1][1], rtol=1e-14)
-    with pytest.raises(ValueError, match="one weight"):
+    with pytest.raises(ValueError, match="weights need one entry per layer"):
         S.style_cost(acts_s, acts_g, [1.0])
 
 
@@ -135,3 +135,50 @@ def test_style_functions_reject_bad_input(rng):
     _, cache = S.gram_matrix_forward(a)
     with pytest.raises(ValueError, match=r"\(C, C\)"):
         S.gram_matrix_backward(np.ones((3, 3)), cache)
+
+
+# --- issue 12 --------------------------------------------------------------------------------
+
+def test_triplet_loss_keeps_float32():
+    """Silent-wrong case: float32 embeddings came back as a float64 gradient."""
+    rng = np.random.default_rng(0)
+    a, p, n = (rng.standard_normal((4, 3)).astype(np.float32) for _ in range(3))
+    _, grad = S.triplet_loss(a, p, n, margin=5.0)
+    assert grad.dtype == np.float32
+    _, cache = S.triplet_loss_forward(a, p, n, 5.0)
+    assert all(g.dtype == np.float32 for g in S.triplet_loss_backward(1.0, cache))
+
+
+def test_triplet_loss_of_huge_embeddings_is_finite_and_right():
+    """||a - p||^2 - ||a - n||^2 = (1e400 + 1) - 1e400 overflowed to inf - inf = NaN near
+    1e200, and the NaN hinge was dropped: the loss came out 0 instead of 1 + margin."""
+    a, p, n = np.array([[1e200, 0.0]]), np.array([[0.0, 1.0]]), np.array([[0.0, 0.0]])
+    loss, grad = S.triplet_loss(a, p, n, margin=0.5)
+    assert loss == 1.5
+    np.testing.assert_array_equal(grad, 2 * (n - p))
+
+
+def test_triplet_loss_propagates_nan():
+    a = np.array([[np.nan, 0.0]])
+    loss, _ = S.triplet_loss(a, np.zeros((1, 2)), np.ones((1, 2)))
+    assert np.isnan(loss)
+
+
+def test_style_backwards_refuse_each_others_cache():
+    rng = np.random.default_rng(1)
+    _, gram_cache = S.gram_matrix_forward(rng.standard_normal((2, 3, 3)))
+    _, triplet_cache = S.triplet_loss_forward(*(rng.standard_normal((2, 3)) for _ in range(3)))
+    with pytest.raises(TypeError, match="triplet_loss_backward got a GramCache"):
+        S.triplet_loss_backward(1.0, gram_cache)
+    with pytest.raises(TypeError, match="gram_matrix_backward got a TripletCache"):
+        S.gram_matrix_backward(np.ones((2, 2)), triplet_cache)
+
+
+def test_style_cost_names_the_layer_and_checks_the_weights():
+    a = np.ones((2, 3, 3))
+    with pytest.raises(ValueError, match=r"acts_g\[1\] must have 3 dimension"):
+        S.style_cost([a, a], [a, np.ones((2, 3))], [1.0, 1.0])
+    with pytest.raises(TypeError, match=r"weights\[0\] must be a real number"):
+        S.style_cost([a], [a], ["1"])
+    with pytest.raises(TypeError, match="dloss must be a real number"):
+        S.triplet_loss_backward("1", S.triplet_loss_forward(a[0], a[0], a[0])[1])

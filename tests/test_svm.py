@@ -224,10 +224,10 @@ def test_bad_parameters_raise(x, w, b, match):
 
 
 @pytest.mark.parametrize("c, lr, epochs, match", [
-    (0.0, 0.1, 3, "c must be a positive"),
-    (-1.0, 0.1, 3, "c must be a positive"),
-    (float("inf"), 0.1, 3, "c must be a positive"),
-    (1.0, 0.0, 3, "lr must be a positive"),
+    (0.0, 0.1, 3, "c must be > 0"),
+    (-1.0, 0.1, 3, "c must be > 0"),
+    (float("inf"), 0.1, 3, "c must be a finite number"),
+    (1.0, 0.0, 3, "lr must be > 0"),
     (1.0, 0.1, 0, "epochs must be a positive integer"),
 ])
 def test_bad_training_settings_raise(c, lr, epochs, match):

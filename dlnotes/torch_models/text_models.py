@@ -32,8 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..validation import as_int_array, check_positive_int
 from .training import fit_adam

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validation import as_float_array, check_positive_int
+from ..validation import as_float_array, check_positive_int, check_rng
 from .training import fit_adam
 
 __all__ = ["LIKELIHOODS", "VAEOutput", "VAE", "reparameterize", "LossParts", "negative_elbo",
@@ -207,8 +207,7 @@ def lines_8x8(n: int, rng: np.random.Generator, half_width: float = 0.5
     the image), theta: (n,) and rho: (n,).
     """
     n = check_positive_int(n, "n")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    check_rng(rng)
     if isinstance(half_width, bool) or not isinstance(half_width, (int, float)) or not (
             0 < half_width < 4):
         raise ValueError(f"half_width must be a number in (0, 4); got {half_width!r}")
