@@ -2,8 +2,8 @@
 # each creates .venv from requirements.lock first (and again whenever the lock changes).
 #
 #   make book      build the website into _build/html (strict: any warning fails)
-#   make test      unit tests, notebook hygiene, nbval on every notebook, strict book build,
-#                  the browser test of the built site, actionlint on the CI workflows
+#   make test      ruff, unit tests, notebook hygiene, nbval on every notebook, strict book
+#                  build, the browser test of the built site, actionlint on the CI workflows
 #   make serve     serve _build/html on http://127.0.0.1:8000 (PORT=... to change)
 #   make site-test drive every page of _build/html in headless Chromium (tests_site/)
 #   make actionlint  check .github/workflows (actionlint with shellcheck, set -eo pipefail)
@@ -50,6 +50,7 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 test: $(STAMP)
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory nbval
 	$(MAKE) --no-print-directory book-strict

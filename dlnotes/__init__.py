@@ -57,6 +57,7 @@ __all__ = ["activations", "algorithms", "attention", "augment", "autoregressive"
            "clustering", "conv", "conv_transpose", "corpus", "datasets", "debias",
            "detection", "embeddings", "gan", "gated", "gradcheck", "init", "layers",
            "likelihoods", "logistic", "losses", "mlp", "multimodal", "naive_bayes", "ngram",
-           "optim", "pooling", "qfunction", "recurrent_common", "rl", "rnn", "schedules", "shapes", "style",
+           "optim", "pooling", "qfunction", "recurrent_common", "rl", "rnn", "schedules", "shapes",
+           "style",
            "surrogates", "svm", "text_features", "tuning", "validation", "variational",
            "word2vec"]

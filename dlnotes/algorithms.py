@@ -53,7 +53,10 @@ class UnionFind:
         return x
 
     def union(self, x: int, y: int) -> bool:
-        """Merge the sets of x and y; False if they were already one set (the edge closes a cycle)."""
+        """Merge the sets of x and y.
+
+        Returns False if they were already one set (the edge closes a cycle).
+        """
         x, y = self._node(x, "x"), self._node(y, "y")
         rx, ry = self.find(x), self.find(y)
         if rx == ry:

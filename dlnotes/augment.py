@@ -71,7 +71,9 @@ def random_crop(x, size, rng: np.random.Generator) -> np.ndarray:
 
 
 def rotate90(x, k: int = 1) -> np.ndarray:
-    """Rotate by k quarter turns counter-clockwise (as displayed).  x: (C, H, W) -> (C, W, H) for odd k.
+    """Rotate by k quarter turns counter-clockwise (as displayed).
+
+    x: (C, H, W) -> (C, W, H) for odd k.
 
     Reference: ``torch.rot90(x, k, dims=(1, 2))``.
     """

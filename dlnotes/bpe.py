@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -70,7 +71,8 @@ def _to_utf8(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as err:
         raise ValueError(f"text contains a lone surrogate {text[err.start]!r} at index "
-                         f"{err.start}, which is not a Unicode character UTF-8 can encode") from None
+                         f"{err.start}, which is not a Unicode character UTF-8 can "
+                         "encode") from None
 
 
 def _merge(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
@@ -135,7 +137,7 @@ class BPETokenizer:
 
     @classmethod
     def from_merges(cls, merges: Sequence[tuple[int, int]],
-                    special_tokens: Sequence[str] = ()) -> "BPETokenizer":
+                    special_tokens: Sequence[str] = ()) -> BPETokenizer:
         """A tokenizer from a list of merges (e.g. ``other.merges[:k]``, a smaller vocabulary).
 
         Each merge is a pair of ids (Python or NumPy ints, e.g. rows of an int64 array).
@@ -167,7 +169,7 @@ class BPETokenizer:
         return tok
 
     # --- training -----------------------------------------------------------------------
-    def train(self, text: str, vocab_size: int, special_tokens: Sequence[str] = ()) -> "BPETokenizer":
+    def train(self, text: str, vocab_size: int, special_tokens: Sequence[str] = ()) -> BPETokenizer:
         """Learn ``vocab_size - 256 - len(special_tokens)`` merges from ``text``; returns self.
 
         text: the training text (non-empty str). vocab_size: int >= 256 + len(special_tokens).
@@ -190,8 +192,8 @@ class BPETokenizer:
         merges: list[tuple[int, int]] = []
         for new_id in range(256, vocab_size - len(specials)):
             pairs: Counter = Counter()
-            for ids, f in zip(words, freqs):
-                for pair in zip(ids, ids[1:]):
+            for ids, f in zip(words, freqs, strict=True):
+                for pair in pairwise(ids):
                     pairs[pair] += f
             if not pairs:
                 break
@@ -217,7 +219,7 @@ class BPETokenizer:
         ids = list(chunk.encode("utf-8"))
         ranks = self._ranks
         while len(ids) > 1:
-            best = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, 1 << 62))
+            best = min(pairwise(ids), key=lambda p: ranks.get(p, 1 << 62))
             new_id = ranks.get(best)
             if new_id is None:
                 break

@@ -18,7 +18,8 @@ out for reading; they give the same numbers, slowly.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -26,8 +27,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .validation import as_float_array, check_cache, int_at_least, pair
 
 __all__ = ["conv_output_size", "conv_transpose_output_size", "receptive_field", "im2col",
-           "col2im", "Conv2dCache", "Conv2dNaiveCache", "conv2d_forward", "conv2d_backward", "conv2d_forward_naive",
-           "conv2d_backward_naive"]
+           "col2im", "Conv2dCache", "Conv2dNaiveCache", "conv2d_forward", "conv2d_backward",
+           "conv2d_forward_naive", "conv2d_backward_naive"]
 
 
 def conv_output_size(n: int, f: int, pad: int = 0, stride: int = 1) -> int:
@@ -230,7 +231,9 @@ def conv2d_forward_naive(x, w, b, stride=1, pad=0) -> tuple[np.ndarray, Conv2dNa
     return out, Conv2dNaiveCache(x, w, stride, pad, None)
 
 
-def conv2d_backward_naive(dout, cache: Conv2dNaiveCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def conv2d_backward_naive(
+    dout, cache: Conv2dNaiveCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Loop version of :func:`conv2d_backward`: each output (n, f, i, j) sends its gradient back.
 
     Its window of the padded input receives ``w[f] * dout[n, f, i, j]`` (into dx), the filter

@@ -49,7 +49,7 @@ def _check_args(x, w, b, stride, pad, output_padding):
     if b.shape != (C_out,):
         raise ValueError(f"b must be (C_out,) = ({C_out},) to match w {w.shape}; got {b.shape}")
     size = tuple(conv_transpose_output_size(n, k, p, s, op) for n, k, p, s, op in
-                 zip(x.shape[2:], w.shape[2:], pad, stride, output_padding))
+                 zip(x.shape[2:], w.shape[2:], pad, stride, output_padding, strict=True))
     dtype = np.result_type(x, w, b)
     return (x.astype(dtype, copy=False), w.astype(dtype, copy=False), b.astype(dtype, copy=False),
             stride, pad, output_padding, size)
@@ -92,7 +92,7 @@ def conv_transpose2d_backward(dout, cache: ConvTranspose2dCache
     N, C_in, H, W = x.shape
     _, C_out, HH, WW = w.shape
     Ho, Wo = (conv_transpose_output_size(n, k, p, s, op) for n, k, p, s, op in
-              zip((H, W), (HH, WW), pad, stride, output_padding))
+              zip((H, W), (HH, WW), pad, stride, output_padding, strict=True))
     dout = as_float_array(dout, "dout", ndim=4, shape_hint="(N, C_out, H', W')")
     if dout.shape != (N, C_out, Ho, Wo):
         raise ValueError(f"dout must have the forward output's shape {(N, C_out, Ho, Wo)}; "

@@ -6,9 +6,10 @@ as woman is to homemaker? Debiasing word embeddings", NeurIPS 2016.
 Every vector is 1-D, ``e: (D,)``; the bias direction ``g: (D,)`` may have any non-zero length
 (the formulas divide by ``|g|^2``). The method is defined for unit-length embeddings: the
 equalised pair is real and of unit norm only when |nu| <= 1, which unit inputs guarantee, so
-:func:`equalize` normalises its two inputs first, and :func:`bias_direction` (by default) normalises every word vector before
-taking differences. :func:`neutralize` keeps the notes' form (remove the component, do not
-rescale) unless ``unit=True`` asks for the paper's final renormalisation.
+:func:`equalize` normalises its two inputs first, and :func:`bias_direction` (by default)
+normalises every word vector before taking differences. :func:`neutralize` keeps the notes'
+form (remove the component, do not rescale) unless ``unit=True`` asks for the paper's final
+renormalisation.
 
 * :func:`bias_direction`  g from definitional pairs (first principal component, or mean difference)
 * :func:`projection`      the component of e along g, (e.g / |g|^2) g

@@ -11,7 +11,8 @@ down its rows (height ``H``); pixel ``(r, c)`` covers ``[c, c + 1) x [r, r + 1)`
 YOLO-style coding (as in YOLOv2): an image is cut into an ``Sy x Sx`` grid and every cell holds
 ``K`` anchor shapes ``(p_w, p_h)``. A raw prediction ``(t_x, t_y, t_w, t_h)`` for cell
 ``(row, col)`` and anchor ``k`` decodes to the centre ``((col + sigmoid(t_x)) c_w,
-(row + sigmoid(t_y)) c_h)`` and size ``(p_w e^{t_w}, p_h e^{t_h})``, with ``c_w, c_h`` the cell size.
+(row + sigmoid(t_y)) c_h)`` and size ``(p_w e^{t_w}, p_h e^{t_h})``, with ``c_w, c_h`` the
+cell size.
 """
 from __future__ import annotations
 
@@ -301,7 +302,8 @@ def encode_boxes(boxes, assignment, image_size, grid_size, anchor_sizes) -> np.n
 def decode_predictions(t, image_size, anchor_sizes) -> np.ndarray:
     """Raw YOLO-style outputs to corner boxes.
 
-    cx = (col + sigmoid(t_x)) c_w, cy = (row + sigmoid(t_y)) c_h, w = p_w exp(t_w), h = p_h exp(t_h).
+    cx = (col + sigmoid(t_x)) c_w, cy = (row + sigmoid(t_y)) c_h,
+    w = p_w exp(t_w), h = p_h exp(t_h).
     t: (Sy, Sx, K, 4);  image_size: (H, W);  anchor_sizes: (K, 2)  ->  (Sy, Sx, K, 4) corners.
     """
     t = as_float_array(t, "t", ndim=4, shape_hint="(Sy, Sx, K, 4)")

@@ -133,7 +133,8 @@ def gan_losses(d_real, d_fake, generator: str = "non-saturating") -> tuple[float
 
     d_real: logits D sees on real data, any shape (N...);  d_fake: logits on generated
     samples G(z), any shape (M...); D(.) = sigma(logit). With softplus(t) = log(1 + e^t):
-      d_loss = -mean log D(x) - mean log(1 - D(G(z))) = mean softplus(-d_real) + mean softplus(d_fake)
+      d_loss = -mean log D(x) - mean log(1 - D(G(z)))
+             = mean softplus(-d_real) + mean softplus(d_fake)
       g_loss = -mean log D(G(z)) = mean softplus(-d_fake)          ("non-saturating", default)
       g_loss =  mean log(1 - D(G(z))) = -mean softplus(d_fake)      ("minimax": the game's own)
     d_loss is BCE(D(x), 1) + BCE(D(G(z)), 0) and the non-saturating g_loss is BCE(D(G(z)), 1),

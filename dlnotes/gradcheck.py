@@ -5,7 +5,7 @@ difference (f(x + h) - f(x - h)) / 2h has error O(h^2), against O(h) for a one-s
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

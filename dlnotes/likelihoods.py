@@ -66,7 +66,8 @@ class BernoulliCache(NamedTuple):
 def bernoulli_log_likelihood_forward(logits, x) -> tuple[np.ndarray, BernoulliCache]:
     """log p(x) of binary data under independent Bernoullis with P(x_d = 1) = sigma(logits_d).
 
-    log p = sum_d [x_d z_d - softplus(z_d)]  (= sum_d x_d log sigma(z_d) + (1 - x_d) log sigma(-z_d)).
+    log p = sum_d [x_d z_d - softplus(z_d)]
+          (= sum_d x_d log sigma(z_d) + (1 - x_d) log sigma(-z_d)).
     logits: (..., D), finite;  x: the same shape, every entry exactly 0 or 1  ->  (...).
     NaN or inf logits and non-binary x (0.5, 7, NaN) are refused with a ValueError.
     Reference: ``-binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)``.

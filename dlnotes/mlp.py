@@ -15,6 +15,7 @@ NaN in ``x`` or in the parameters gives NaN logits, loss and gradients, as in to
 """
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -52,9 +53,10 @@ def init_mlp(sizes, rng: np.random.Generator, scheme: str = "he") -> dict[str, n
     if not isinstance(scheme, str) or scheme not in _SCHEMES:
         raise ValueError(f"scheme must be one of {sorted(_SCHEMES)}; got {scheme!r}")
     params = {}
-    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"w{l}"] = _SCHEMES[scheme]((fan_out, fan_in), rng)
-        params[f"b{l}"] = np.zeros(fan_out)
+    # `layer` is the l of W_l, b_l (the lecture's W^[l], b^[l]): 1-based, keys w1, b1 .. wL, bL.
+    for layer, (fan_in, fan_out) in enumerate(pairwise(sizes), start=1):
+        params[f"w{layer}"] = _SCHEMES[scheme]((fan_out, fan_in), rng)
+        params[f"b{layer}"] = np.zeros(fan_out)
     return params
 
 
@@ -105,20 +107,20 @@ def mlp_loss_and_grads(params: dict, x, y, l2: float = 0.0, drop_p: float = 0.0,
 
     logits, caches = _forward(params, x, num_layers, drop_p, rng)  # (N, C)
     data_loss, dlogits = cross_entropy(logits, y)
-    weights = [params[f"w{l}"] for l in range(1, num_layers + 1)]
+    weights = [params[f"w{layer}"] for layer in range(1, num_layers + 1)]
     with np.errstate(over="ignore", invalid="ignore"):   # inf/NaN propagate, as in torch
         loss = data_loss + l2 / (2 * N) * sum(float(np.sum(w * w)) for w in weights)
 
     grads = {}
     dh, grads[f"w{num_layers}"], grads[f"b{num_layers}"] = dense_backward(dlogits, caches[-1])
-    for l in range(num_layers - 1, 0, -1):
-        block = caches[l - 1]
+    for layer in range(num_layers - 1, 0, -1):
+        block = caches[layer - 1]
         dh = dropout_backward(dh, block.dropout)
         dz = relu_backward(dh, block.relu)  # (N, H_l)
-        dh, grads[f"w{l}"], grads[f"b{l}"] = dense_backward(dz, block.dense)
+        dh, grads[f"w{layer}"], grads[f"b{layer}"] = dense_backward(dz, block.dense)
     with np.errstate(over="ignore", invalid="ignore"):
-        for l, w in enumerate(weights, start=1):
-            grads[f"w{l}"] = grads[f"w{l}"] + (l2 / N) * w
+        for layer, w in enumerate(weights, start=1):
+            grads[f"w{layer}"] = grads[f"w{layer}"] + (l2 / N) * w
     return loss, {k: grads[k] for k in params}
 
 
@@ -170,8 +172,9 @@ def train_gd(params: dict, x, y, *, lr: float, steps: int, l2: float = 0.0, drop
 def _forward(params: dict, x: np.ndarray, num_layers: int, drop_p: float, rng):
     caches = []
     h = x
-    for l in range(1, num_layers):
-        z, dense_cache = dense_forward(h, params[f"w{l}"], params[f"b{l}"])  # (N, H_l)
+    for layer in range(1, num_layers):
+        # z: (N, H_l), the pre-activation of hidden layer `layer`
+        z, dense_cache = dense_forward(h, params[f"w{layer}"], params[f"b{layer}"])
         a, relu_cache = relu_forward(z)
         if drop_p > 0:
             h, drop_cache = dropout_forward(a, drop_p, rng)
@@ -189,21 +192,22 @@ def _check_params(params) -> tuple[int, dict]:
         raise TypeError(f"params must be a dict {{'w1', 'b1', ..., 'wL', 'bL'}} of arrays; "
                         f"got {type(params).__name__}")
     num_layers = (len(params) + 1) // 2
-    names = [f"{kind}{l}" for l in range(1, max(num_layers, 1) + 1) for kind in ("w", "b")]
+    names = [f"{kind}{layer}" for layer in range(1, max(num_layers, 1) + 1)
+             for kind in ("w", "b")]
     check_keys(list(params), names, "params")
     checked = {}
     fan_out = None
-    for l in range(1, num_layers + 1):
-        w = as_float_array(params[f"w{l}"], f"w{l}", ndim=2, shape_hint="(out, in)")
-        b = as_float_array(params[f"b{l}"], f"b{l}", ndim=1, shape_hint="(out,)")
+    for layer in range(1, num_layers + 1):
+        w = as_float_array(params[f"w{layer}"], f"w{layer}", ndim=2, shape_hint="(out, in)")
+        b = as_float_array(params[f"b{layer}"], f"b{layer}", ndim=1, shape_hint="(out,)")
         if b.shape != (w.shape[0],):
-            raise ValueError(f"b{l} must be ({w.shape[0]},) to match w{l} {w.shape}; "
-                             f"got {b.shape}")
+            raise ValueError(f"b{layer} must be ({w.shape[0]},) to match "
+                             f"w{layer} {w.shape}; got {b.shape}")
         if fan_out is not None and w.shape[1] != fan_out:
-            raise ValueError(f"w{l} must take {fan_out} inputs (the outputs of w{l - 1}); "
-                             f"got shape {w.shape}")
+            raise ValueError(f"w{layer} must take {fan_out} inputs "
+                             f"(the outputs of w{layer - 1}); got shape {w.shape}")
         fan_out = w.shape[0]
-        checked[f"w{l}"], checked[f"b{l}"] = w, b
+        checked[f"w{layer}"], checked[f"b{layer}"] = w, b
     return num_layers, {k: checked[k] for k in params}
 
 

@@ -66,7 +66,7 @@ class NGramModel:
         self._counts: dict[tuple[str, ...], np.ndarray] = {}
 
     # ----------------------------------------------------------------------------- fitting
-    def fit(self, sentences) -> "NGramModel":
+    def fit(self, sentences) -> NGramModel:
         """Count every n-gram of the (padded) training sentences; returns ``self``.
 
         sentences: a non-empty sequence of sentences, each a list of str tokens.

@@ -1,7 +1,7 @@
 """Figures shared by several chapters. Imports matplotlib only when a function is called."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -64,8 +64,10 @@ def init_qnet(n_in: int, n_hidden: int, n_actions: int, rng: np.random.Generator
     n_actions = check_positive_int(n_actions, "n_actions")
     check_rng(rng)
     k1, k2 = 1.0 / np.sqrt(n_in), 1.0 / np.sqrt(n_hidden)
-    return {"w1": rng.uniform(-k1, k1, (n_hidden, n_in)), "b1": rng.uniform(-k1, k1, n_hidden),
-            "w2": rng.uniform(-k2, k2, (n_actions, n_hidden)), "b2": rng.uniform(-k2, k2, n_actions)}
+    return {"w1": rng.uniform(-k1, k1, (n_hidden, n_in)),
+            "b1": rng.uniform(-k1, k1, n_hidden),
+            "w2": rng.uniform(-k2, k2, (n_actions, n_hidden)),
+            "b2": rng.uniform(-k2, k2, n_actions)}
 
 
 class QNetCache(NamedTuple):
@@ -212,7 +214,7 @@ def semi_gradient(params: dict, target_params: dict, batch: Transitions,
     q, net_cache = qnet_forward(batch.x, *(params[k] for k in PARAM_NAMES))
     loss, td_cache = td_loss_forward(q, batch.a, y)
     _, *grads = qnet_backward(td_loss_backward(1.0, td_cache), net_cache)
-    return loss, dict(zip(PARAM_NAMES, grads))
+    return loss, dict(zip(PARAM_NAMES, grads, strict=True))
 
 
 class ReplayBuffer:

@@ -68,7 +68,8 @@ class GridWorld:
             raise TypeError("layout must hold strings, one per grid row")
         widths = {len(row) for row in layout}
         if len(widths) != 1 or 0 in widths:
-            raise ValueError(f"layout rows must be non-empty and of equal length; got {sorted(widths)}")
+            raise ValueError("layout rows must be non-empty and of equal length; "
+                             f"got {sorted(widths)}")
         bad = sorted({c for row in layout for c in row} - set(CELLS))
         if bad:
             raise ValueError(f"layout may only use {''.join(CELLS)}; found {bad}")
@@ -120,7 +121,9 @@ class GridWorld:
             result += [(self.slip / 2, self._move(s, b)) for b in PERPENDICULAR[a]]
         return result
 
-    def step(self, s: int, a: int, rng: np.random.Generator | None = None) -> tuple[int, float, bool]:
+    def step(
+        self, s: int, a: int, rng: np.random.Generator | None = None
+    ) -> tuple[int, float, bool]:
         """Take action a in state s: returns (s', r, done). A terminal s gives (s, 0.0, True).
 
         rng draws the slips; it is needed only when ``slip`` > 0.

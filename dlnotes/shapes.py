@@ -31,6 +31,7 @@ shape ``(n_l,)``. Hence
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -291,7 +292,7 @@ def mlp_layer_shapes(sizes) -> list[tuple[tuple[int, int], tuple[int]]]:
     These are the shapes of ``torch.nn.Linear(n_{l-1}, n_l)``'s ``weight`` and ``bias``.
     """
     n = _check_sizes(sizes)
-    return [((n_out, n_in), (n_out,)) for n_in, n_out in zip(n[:-1], n[1:])]
+    return [((n_out, n_in), (n_out,)) for n_in, n_out in pairwise(n)]
 
 
 def mlp_parameter_count(sizes) -> ParameterCount:
@@ -302,7 +303,7 @@ def mlp_parameter_count(sizes) -> ParameterCount:
     26 parameters. Python integers are used throughout, so nothing overflows.
     """
     n = _check_sizes(sizes)
-    weights = sum(n_in * n_out for n_in, n_out in zip(n[:-1], n[1:]))
+    weights = sum(n_in * n_out for n_in, n_out in pairwise(n))
     biases = sum(n[1:])
     return ParameterCount(neurons=sum(n[1:]), weights=weights, biases=biases)
 

@@ -10,7 +10,8 @@ gradient with respect to the generated image's activations ``a_g``.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -131,7 +132,9 @@ def gram_matrix(a) -> np.ndarray:
 
 
 def content_cost(a_c, a_g) -> tuple[float, np.ndarray]:
-    """J_content = sum (a_c - a_g)^2 / (4 n_H n_W n_C) and its gradient (a_g - a_c) / (2 n_H n_W n_C).
+    """J_content = sum (a_c - a_g)^2 / (4 n_H n_W n_C) and its gradient.
+
+    The gradient with respect to a_g is (a_g - a_c) / (2 n_H n_W n_C).
 
     a_c: (C, H, W) content image's activations;  a_g: same shape, generated image's.
     NaN propagates; a cost above the largest float (differences near 1e200) is inf.
@@ -187,7 +190,7 @@ def style_cost(acts_s: Sequence, acts_g: Sequence, weights: Sequence[float]) -> 
                          f"got {len(acts_s)}, {len(acts_g)} and {len(weights)}")
     lams = [as_float(lam, f"weights[{i}]", nonnegative=True) for i, lam in enumerate(weights)]
     total, grads = 0.0, []
-    for i, (a_s, a_g, lam) in enumerate(zip(acts_s, acts_g, lams)):
+    for i, (a_s, a_g, lam) in enumerate(zip(acts_s, acts_g, lams, strict=True)):
         cost, grad = _style_layer_cost(a_s, a_g, f"acts_s[{i}]", f"acts_g[{i}]")
         total += lam * cost
         grads.append(lam * grad)

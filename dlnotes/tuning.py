@@ -14,7 +14,8 @@ real numbers (NaN, strings and complex numbers are refused, never converted).
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class SearchResult(NamedTuple):
     @property
     def best(self) -> dict:
         """The best trial as ``{name: value}``."""
-        return dict(zip(self.names, self.points[self.best_index].tolist()))
+        return dict(zip(self.names, self.points[self.best_index].tolist(), strict=True))
 
     @property
     def best_score(self) -> float:
@@ -164,7 +165,7 @@ def zoom(space: dict, result: SearchResult, keep: int) -> dict:
     top = finite[np.argsort(result.scores[finite], kind="stable")[:keep]]
     lo, hi = result.points[top].min(axis=0), result.points[top].max(axis=0)
     new = {}
-    for j, (name, (_, _, scale)) in enumerate(zip(space, axes)):
+    for j, (name, (_, _, scale)) in enumerate(zip(space, axes, strict=True)):
         if lo[j] == hi[j]:
             raise ValueError(f"the {keep} best trials share one value of {name!r}; "
                              "no box to zoom into")

@@ -6,7 +6,7 @@ broadcast error deep inside a kernel (or, worse, a silently wrong number).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

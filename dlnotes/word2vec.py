@@ -15,6 +15,7 @@ W_in rows and predicts the centre. Training is plain SGD on mini-batches of exam
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -188,7 +189,8 @@ def _check_batch(W_in, W_out, targets, negatives, targets_name):
     V = W_in.shape[0]
     for name, a in ((targets_name, targets), ("negatives", negatives)):
         if a.size and (a.min() < 0 or a.max() >= V):
-            raise ValueError(f"{name} must be word ids in [0, {V}); got range [{a.min()}, {a.max()}]")
+            raise ValueError(f"{name} must be word ids in [0, {V}); "
+                             f"got range [{a.min()}, {a.max()}]")
     return W_in, W_out, targets, negatives
 
 
@@ -234,7 +236,8 @@ def cbow_batch_loss(W_in, W_out, context_ids, context_mask, centers, negatives):
     mask = np.asarray(context_mask)
     if mask.dtype != bool or mask.shape != ids.shape or ids.shape[0] != centers.shape[0]:
         raise ValueError(f"context_mask must be a bool array shaped like context_ids "
-                         f"(B={centers.shape[0]}, S); got {mask.dtype} {mask.shape} and {ids.shape}")
+                         f"(B={centers.shape[0]}, S); "
+                         f"got {mask.dtype} {mask.shape} and {ids.shape}")
     if ids.size and (ids.min() < 0 or ids.max() >= W_in.shape[0]):
         raise ValueError(f"context_ids must be word ids in [0, {W_in.shape[0]})")
     n = mask.sum(axis=1)                                 # (B,)
@@ -398,7 +401,7 @@ def phrase_scores(sentences, delta: float, min_count: int = 1) -> list:
     min_count = check_positive_int(min_count, "min_count")
     delta = as_float(delta, "delta", nonnegative=True)
     uni = Counter(t for s in sentences for t in s)
-    bi = Counter(pair for s in sentences for pair in zip(s[:-1], s[1:]))
+    bi = Counter(pair for s in sentences for pair in pairwise(s))
     scored = [((a, b), (n - delta) / (uni[a] * uni[b])) for (a, b), n in bi.items()
               if n >= min_count]
     return sorted(scored, key=lambda item: (-item[1], item[0]))

@@ -3,10 +3,19 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes.activations import (leaky_relu, leaky_relu_backward, leaky_relu_forward,
-                                 log_softmax_backward, log_softmax_forward, relu_backward,
-                                 relu_forward, softmax, softmax_backward, softmax_forward,
-                                 softmax_jacobian)
+from dlnotes.activations import (
+    leaky_relu,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    log_softmax_backward,
+    log_softmax_forward,
+    relu_backward,
+    relu_forward,
+    softmax,
+    softmax_backward,
+    softmax_forward,
+    softmax_jacobian,
+)
 from dlnotes.verify import check_pair, check_values, to_numpy, to_torch
 
 F = torch.nn.functional

@@ -49,7 +49,8 @@ def brute_force_msf(n, edges):
 def small_graphs(draw, max_n=6, max_edges=9):
     n = draw(st.integers(1, max_n))
     vertex = st.integers(0, n - 1)
-    weight = st.one_of(st.integers(-5, 5), st.floats(-10, 10, allow_nan=False).map(lambda w: round(w, 3)))
+    weight = st.one_of(st.integers(-5, 5),
+                       st.floats(-10, 10, allow_nan=False).map(lambda w: round(w, 3)))
     edges = draw(st.lists(st.tuples(vertex, vertex, weight), max_size=max_edges))
     return n, edges
 
@@ -75,7 +76,7 @@ def test_distinct_weights_give_the_same_tree_from_both_methods(rng):
     n = 30
     pairs = [(u, v) for u in range(n) for v in range(u + 1, n) if rng.random() < 0.3]
     weights = rng.permutation(len(pairs)) + rng.random(len(pairs)) * 0.5   # all distinct
-    edges = [(u, v, float(w)) for (u, v), w in zip(pairs, weights)]
+    edges = [(u, v, float(w)) for (u, v), w in zip(pairs, weights, strict=True)]
     k_total, k_tree = minimum_spanning_tree(n, edges, "kruskal")
     p_total, p_tree = minimum_spanning_tree(n, edges, "prim")
     assert k_tree == p_tree and k_total == p_total

@@ -44,7 +44,8 @@ def test_sdpa_matches_torch_with_random_mask(batch, L, S, d, dv, rng):
                att.scaled_dot_product_attention_backward, sdpa, (q, k, v, mask), rng=rng)
 
 
-@pytest.mark.parametrize("batch, L, S", [((1,), 1, 1), ((2, 3), 5, 5), ((2,), 4, 7), ((1, 2), 6, 6)])
+@pytest.mark.parametrize("batch, L, S",
+                         [((1,), 1, 1), ((2, 3), 5, 5), ((2,), 4, 7), ((1, 2), 6, 6)])
 def test_sdpa_causal_mask_matches_torch_is_causal(batch, L, S, rng):
     d, dv = 4, 3
     q = rng.standard_normal((*batch, L, d))
@@ -61,7 +62,9 @@ def test_sdpa_causal_mask_matches_torch_is_causal(batch, L, S, rng):
 def test_sdpa_padding_mask_ignores_padded_keys(rng):
     N, L, S, d = 3, 4, 6, 5
     lengths = np.array([6, 2, 4])
-    q, k, v = rng.standard_normal((N, L, d)), rng.standard_normal((N, S, d)), rng.standard_normal((N, S, d))
+    q = rng.standard_normal((N, L, d))
+    k = rng.standard_normal((N, S, d))
+    v = rng.standard_normal((N, S, d))
     mask = att.padding_mask(lengths, S)[:, None, :]   # (N, 1, S)
     check_pair("sdpa padding", att.scaled_dot_product_attention,
                att.scaled_dot_product_attention_backward, sdpa, (q, k, v, mask), rng=rng)
@@ -77,7 +80,9 @@ def test_sdpa_padding_mask_ignores_padded_keys(rng):
 
 
 def test_sdpa_weights_are_torch_softmax_of_scaled_scores(rng):
-    q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 2))
+    q = rng.standard_normal((2, 3, 4))
+    k = rng.standard_normal((2, 5, 4))
+    v = rng.standard_normal((2, 5, 2))
     _, cache = att.scaled_dot_product_attention(q, k, v)
     ref = torch.softmax(to_torch(q) @ to_torch(k).transpose(-1, -2) / 2.0, dim=-1)
     check_values("attention weights", cache.weights, ref)
@@ -93,7 +98,9 @@ def test_sdpa_is_stable_for_huge_scores(rng):
 
 
 def test_all_false_mask_row_raises(rng):
-    q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 4))
+    q = rng.standard_normal((2, 3, 4))
+    k = rng.standard_normal((2, 5, 4))
+    v = rng.standard_normal((2, 5, 4))
     mask = np.ones((2, 3, 5), dtype=bool)
     mask[1, 2] = False
     with pytest.raises(ValueError, match=r"blocks every key for query \(1, 2\)"):
@@ -152,7 +159,9 @@ def additive_reference(q, k, w_q, w_k, w_v):
 def test_additive_scores_match_torch(batch, L, S, dq, dk, H, rng):
     q = rng.standard_normal((*batch, L, dq))
     k = rng.standard_normal((*batch, S, dk))
-    w_q, w_k, w_v = rng.standard_normal((H, dq)), rng.standard_normal((H, dk)), rng.standard_normal(H)
+    w_q = rng.standard_normal((H, dq))
+    w_k = rng.standard_normal((H, dk))
+    w_v = rng.standard_normal(H)
     check_pair("additive scores", att.additive_scores_forward, att.additive_scores_backward,
                additive_reference, (q, k, w_q, w_k, w_v), rng=rng)
 
@@ -185,7 +194,7 @@ def test_attention_output_is_not_the_cached_array():
     before = att.scaled_dot_product_attention_backward(dout, cache)
     out *= 2
     out += 1
-    for a, b in zip(before, att.scaled_dot_product_attention_backward(dout, cache)):
+    for a, b in zip(before, att.scaled_dot_product_attention_backward(dout, cache), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -1,4 +1,5 @@
-"""dlnotes.augment: properties of each augmentation, torch's flip/rot90, reproducibility, bad input."""
+"""dlnotes.augment: properties of each augmentation, torch's flip/rot90, reproducibility,
+bad input."""
 import numpy as np
 import pytest
 import torch
@@ -36,8 +37,8 @@ def test_random_crop_is_a_window_of_the_image(size, rng):
     out = A.random_crop(x, size, rng)
     h, w = size
     assert out.shape == (2, h, w)
-    matches = [(t, l) for t in range(5 - h + 1) for l in range(7 - w + 1)
-               if np.array_equal(x[:, t:t + h, l:l + w], out)]
+    matches = [(top, left) for top in range(5 - h + 1) for left in range(7 - w + 1)
+               if np.array_equal(x[:, top:top + h, left:left + w], out)]
     assert len(matches) == 1
 
 

@@ -86,7 +86,7 @@ def _check_all_gradients(kind, model, x):
 
         def ours(*arrays, order=order, key=key):
             *ps, xx = arrays
-            for k, p in zip(order, ps):
+            for k, p in zip(order, ps, strict=True):
                 model.params[k] = np.array(p, dtype=np.float64)
             loss, grads = model.nll_and_grads(xx)
             assert set(grads) == set(keys)
@@ -95,7 +95,7 @@ def _check_all_gradients(kind, model, x):
 
         def reference(*tensors, order=order):
             *ts, xt = tensors
-            z = _torch_logits(kind, dict(zip(order, ts)), xt)
+            z = _torch_logits(kind, dict(zip(order, ts, strict=True)), xt)
             return F.binary_cross_entropy_with_logits(z, xt, reduction="sum") / N
 
         check_loss(f"{kind} mean NLL, gradient in {key}", ours, reference,
@@ -177,7 +177,8 @@ def test_sample_equals_sampling_with_one_full_evaluation_per_dimension(kind, rng
 def _chi_square(samples, log_p):
     """Pearson's statistic of the counts of each of the 2^n vectors against N exp(log_p)."""
     n = samples.shape[1]
-    codes = samples.astype(int) @ (1 << np.arange(n - 1, -1, -1))  # same order as all_binary_vectors
+    # The same order as all_binary_vectors.
+    codes = samples.astype(int) @ (1 << np.arange(n - 1, -1, -1))
     observed = np.bincount(codes, minlength=2 ** n)
     expected = len(samples) * np.exp(log_p)
     return float(np.sum((observed - expected) ** 2 / expected))

@@ -99,7 +99,7 @@ def test_inputs_are_not_modified(rng):
     args = [rng.standard_normal((4, 3)), np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)]
     copies = [a.copy() for a in args]
     batchnorm_forward(*args, training=True)
-    for a, c in zip(args, copies):
+    for a, c in zip(args, copies, strict=True):
         np.testing.assert_array_equal(a, c)
 
 
@@ -147,7 +147,7 @@ def test_changing_gamma_or_out_after_the_forward_leaves_the_backward_alone(rng):
     out, cache, _ = batchnorm_forward(x, gamma, beta, *stats, True)
     gamma *= 10.0                                # the cache used to keep the caller's gamma
     out *= 2.0
-    for got, want in zip(batchnorm_backward(dout, cache), expected):
+    for got, want in zip(batchnorm_backward(dout, cache), expected, strict=True):
         np.testing.assert_array_equal(got, want)
 
 

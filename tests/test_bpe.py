@@ -10,11 +10,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlnotes import bpe as tk
-from dlnotes.corpus import corpus_text, template_corpus
 from dlnotes.bpe import BPETokenizer, pretokenize
+from dlnotes.corpus import corpus_text, template_corpus
 
 MIXED = ("The king said that he was happy. the queen's dog ate 42 apples!\n"
-         "我喜欢学习中文。中文很有意思！ naïve café, e\u0301 😀👍🏽 👨‍👩‍👧 \t tabs_and_under_scores\r\n") * 5
+         "我喜欢学习中文。中文很有意思！ naïve café, e\u0301 😀👍🏽 👨‍👩‍👧 "
+         "\t tabs_and_under_scores\r\n") * 5
 
 # Full Unicode minus lone surrogates (which UTF-8 cannot encode; tested separately below).
 unicode_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
@@ -189,7 +190,7 @@ def test_round_trip_after_training_on_random_text(train_text, extra, text):
 
 
 def test_untrained_tokenizer_is_utf8_bytes():
-    assert BPETokenizer().encode("中文!") == list("中文!".encode("utf-8"))
+    assert BPETokenizer().encode("中文!") == list("中文!".encode())
     assert len(BPETokenizer().encode("中文")) == 6
 
 

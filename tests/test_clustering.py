@@ -94,7 +94,7 @@ def test_recovers_well_separated_blobs():
     x, truth = _blobs(rng, [[0, 0], [10, 0], [0, 10]], 30, 0.5)
     _, labels, _ = KM.kmeans(x, 3, rng)
     # The same partition up to a renaming of the clusters.
-    pairs = set(zip(truth.tolist(), labels.tolist()))
+    pairs = set(zip(truth.tolist(), labels.tolist(), strict=True))
     assert len(pairs) == 3 and len({p[1] for p in pairs}) == 3
 
 

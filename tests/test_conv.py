@@ -51,7 +51,8 @@ def test_naive_and_vectorised_agree(case, rng):
     out_n, cache_n = conv.conv2d_forward_naive(x, w, b, stride, pad)
     np.testing.assert_allclose(out_v, out_n, rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(out_v.shape)
-    for g, h in zip(conv.conv2d_backward(dout, cache_v), conv.conv2d_backward_naive(dout, cache_n)):
+    for g, h in zip(conv.conv2d_backward(dout, cache_v),
+                    conv.conv2d_backward_naive(dout, cache_n), strict=True):
         np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-12)
 
 
@@ -75,7 +76,7 @@ def test_float32_is_computed_in_float32(rng):
     grads32 = conv.conv2d_backward(dout.astype(np.float32), cache32)
     assert out32.dtype == np.float32 and all(g.dtype == np.float32 for g in grads32)
     np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-4)
-    for g32, g64 in zip(grads32, conv.conv2d_backward(dout, cache64)):
+    for g32, g64 in zip(grads32, conv.conv2d_backward(dout, cache64), strict=True):
         np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4)
 
 

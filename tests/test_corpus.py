@@ -45,7 +45,7 @@ def test_phrase_parts_never_occur_apart():
 def test_sentiment_labels_follow_word_and_negation():
     sents, labels = corpus.sentiment_corpus(500, np.random.default_rng(4))
     assert labels.shape == (500,) and set(labels) == {0, 1}
-    for s, y in zip(sents, labels):
+    for s, y in zip(sents, labels, strict=True):
         positive = any(w in corpus.POSITIVE for w in s)
         assert y == int(positive != ("not" in s))
 

@@ -137,7 +137,7 @@ def test_notes_formula_is_short_of_unit_length_unless_the_difference_lies_along_
     nu *= 0.6 / np.linalg.norm(nu)
     g_hat = g / np.linalg.norm(g)
     f1, f2 = nu + 0.8 * g_hat, nu - 0.8 * g_hat
-    for n, o, f in zip(_notes_equalize(f1, f2, g), db.equalize(f1, f2, g), (f1, f2)):
+    for n, o, f in zip(_notes_equalize(f1, f2, g), db.equalize(f1, f2, g), (f1, f2), strict=True):
         np.testing.assert_allclose(n, o, atol=1e-13)
         np.testing.assert_allclose(o, f, atol=1e-13)
 
@@ -194,7 +194,7 @@ def test_functions_do_not_modify_their_inputs(rng):
     db.neutralize(e1, g, unit=True)
     db.equalize(e1, e2, g)
     db.projection(e2, g)
-    for x, c in zip((e1, e2, g), copies):
+    for x, c in zip((e1, e2, g), copies, strict=True):
         np.testing.assert_array_equal(x, c)
 
 

@@ -239,7 +239,7 @@ def test_assign_to_anchors_brute_force(rng):
     grid = (4, 6)
     got = D.assign_to_anchors(scene.boxes, (64, 96), grid, ANCHORS)
     assert got.shape == (6, 3) and got.dtype == np.int64
-    for box, (r, c, k) in zip(scene.boxes, got):
+    for box, (r, c, k) in zip(scene.boxes, got, strict=True):
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         assert c * 16 <= cx < (c + 1) * 16 and r * 16 <= cy < (r + 1) * 16
         w, h = box[2] - box[0], box[3] - box[1]
@@ -310,7 +310,8 @@ def test_synthetic_scene_is_reproducible_and_boxes_are_tight():
     np.testing.assert_array_equal(a.image, b.image)
     np.testing.assert_array_equal(a.boxes, b.boxes)
     assert a.image.shape == (3, 40, 50) and a.image.min() >= 0 and a.image.max() <= 1
-    assert np.all(a.boxes[:, :2] >= 0) and np.all(a.boxes[:, 2] <= 50) and np.all(a.boxes[:, 3] <= 40)
+    assert np.all(a.boxes[:, :2] >= 0)
+    assert np.all(a.boxes[:, 2] <= 50) and np.all(a.boxes[:, 3] <= 40)
     covered = np.zeros((40, 50), dtype=bool)
     for x1, y1, x2, y2 in a.boxes.astype(int):
         covered[y1:y2, x1:x2] = True

@@ -9,8 +9,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlnotes.embeddings import (analogy, cooccurrence_matrix, cosine_similarity, nearest, ppmi,
-                                svd_embeddings)
+from dlnotes.embeddings import (
+    analogy,
+    cooccurrence_matrix,
+    cosine_similarity,
+    nearest,
+    ppmi,
+    svd_embeddings,
+)
 from dlnotes.verify import check_values, to_numpy, to_torch
 
 TINY = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat"], ["a", "cat"], ["dog"]]

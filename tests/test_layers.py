@@ -110,7 +110,7 @@ def test_changing_x_or_w_after_the_dense_forward_leaves_the_backward_alone(rng):
     x *= 2.0
     w += 1.0
     out *= 3.0
-    for got, want in zip(layers.dense_backward(dout, cache), expected):
+    for got, want in zip(layers.dense_backward(dout, cache), expected, strict=True):
         np.testing.assert_array_equal(got, want)
 
 

@@ -213,7 +213,7 @@ def test_changing_the_returned_probabilities_leaves_the_backward_alone(rng):
     a, cache = LR.logistic_forward(x, w, 0.1)
     a *= 2.0                                     # a used to be the array the cache kept
     x += 1.0
-    for got, want in zip(LR.logistic_backward(da, cache), expected):
+    for got, want in zip(LR.logistic_backward(da, cache), expected, strict=True):
         np.testing.assert_array_equal(got, want)
 
 

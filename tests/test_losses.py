@@ -71,6 +71,7 @@ def test_cross_entropy_decomposes_into_entropy_plus_kl(rng):
 
 def test_kl_matches_torch_kl_div_in_nats(rng):
     import torch
+
     from dlnotes.verify import check_values, to_torch
     p, q = rng.dirichlet(np.ones(7), size=2)
     ref = F.kl_div(torch.log(to_torch(q)), to_torch(p), reduction="sum")
@@ -86,9 +87,11 @@ def test_kl_is_zero_only_for_equal_distributions_and_infinite_off_support():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: L.binary_cross_entropy(np.array([1.2]), np.array([1.0])), r"p \(probabilities\) must lie in \[0, 1\]"),
+    (lambda: L.binary_cross_entropy(np.array([1.2]), np.array([1.0])),
+     r"p \(probabilities\) must lie in \[0, 1\]"),
     (lambda: L.binary_cross_entropy(np.array([0.2, 0.3]), np.array([1.0])), "same shape"),
-    (lambda: L.binary_cross_entropy_with_logits(np.zeros(2), np.array([0.0, 2.0])), r"y \(targets\)"),
+    (lambda: L.binary_cross_entropy_with_logits(np.zeros(2), np.array([0.0, 2.0])),
+     r"y \(targets\)"),
     (lambda: L.cross_entropy(np.zeros((2, 3)), np.array([0, 3])), r"class 3, outside \[0, 3\)"),
     (lambda: L.cross_entropy(np.zeros((2, 3)), np.array([0, -1])), r"class -1"),
     (lambda: L.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])), r"target must be \(N,\)"),

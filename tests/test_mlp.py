@@ -29,14 +29,14 @@ def _torch_loss(params, x, y, l2, masks=None):
     t = {k: to_torch(v, requires_grad=True) for k, v in params.items()}
     num_layers = len(params) // 2
     h = to_torch(x)
-    for l in range(1, num_layers):
-        h = torch.relu(F.linear(h, t[f"w{l}"], t[f"b{l}"]))
+    for layer in range(1, num_layers):
+        h = torch.relu(F.linear(h, t[f"w{layer}"], t[f"b{layer}"]))
         if masks is not None:
-            h = h * to_torch(masks[l - 1])
+            h = h * to_torch(masks[layer - 1])
     logits = F.linear(h, t[f"w{num_layers}"], t[f"b{num_layers}"])
     loss = F.cross_entropy(logits, to_torch(y))
-    loss = loss + l2 / (2 * x.shape[0]) * sum((t[f"w{l}"] ** 2).sum()
-                                              for l in range(1, num_layers + 1))
+    loss = loss + l2 / (2 * x.shape[0]) * sum((t[f"w{layer}"] ** 2).sum()
+                                              for layer in range(1, num_layers + 1))
     loss.backward()
     return loss, {k: v.grad for k, v in t.items()}, logits
 
@@ -61,7 +61,7 @@ def test_dropout_matches_torch_with_the_same_masks(sizes, n):
                                      rng=np.random.default_rng(7))
     # Replay the masks: one dropout_forward per hidden layer, in order, from the same seed.
     replay = np.random.default_rng(7)
-    widths = [params[f"w{l}"].shape[0] for l in range(1, len(params) // 2)]
+    widths = [params[f"w{layer}"].shape[0] for layer in range(1, len(params) // 2)]
     masks = [dropout_forward(np.ones((n, h)), p, replay)[0] for h in widths]
     t_loss, t_grads, _ = _torch_loss(params, x, y, 0.2, masks=masks)
     check_values("loss", loss, t_loss)
@@ -85,12 +85,12 @@ def test_l2_adds_its_penalty_and_lambda_over_n_times_w():
     lam, n = 1.3, 9
     loss0, grads0 = mlp_loss_and_grads(params, x, y)
     loss1, grads1 = mlp_loss_and_grads(params, x, y, l2=lam)
-    penalty = lam / (2 * n) * sum(np.sum(params[f"w{l}"] ** 2) for l in (1, 2, 3))
+    penalty = lam / (2 * n) * sum(np.sum(params[f"w{layer}"] ** 2) for layer in (1, 2, 3))
     np.testing.assert_allclose(loss1 - loss0, penalty, rtol=1e-12)
-    for l in (1, 2, 3):
-        np.testing.assert_allclose(grads1[f"w{l}"] - grads0[f"w{l}"],
-                                   lam / n * params[f"w{l}"], rtol=1e-10, atol=1e-14)
-        np.testing.assert_array_equal(grads1[f"b{l}"], grads0[f"b{l}"])
+    for layer in (1, 2, 3):
+        np.testing.assert_allclose(grads1[f"w{layer}"] - grads0[f"w{layer}"],
+                                   lam / n * params[f"w{layer}"], rtol=1e-10, atol=1e-14)
+        np.testing.assert_array_equal(grads1[f"b{layer}"], grads0[f"b{layer}"])
 
 
 def test_drop_p_zero_needs_no_rng_and_is_the_plain_network():

@@ -1,14 +1,14 @@
-"""dlnotes.torch_models.models: the classic networks against the shape tables of dlnotes.shapes, and the
-residual block and Inception module against independent NumPy forwards and counts."""
+"""dlnotes.torch_models.models: the classic networks against the shape tables of dlnotes.shapes,
+and the residual block and Inception module against independent NumPy forwards and counts."""
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from dlnotes import shapes
-from dlnotes.torch_models import models
 from dlnotes.conv import conv2d_forward
 from dlnotes.pooling import maxpool2d_forward
+from dlnotes.torch_models import models
 from dlnotes.verify import check_values, to_numpy, to_torch
 
 

@@ -158,7 +158,7 @@ def test_two_modalities_shapes_sparsity_and_reproducibility():
     d1 = mm.two_modalities(300, np.random.default_rng(7), vocab=30, tags=(1, 5), n_classes=4)
     d2 = mm.two_modalities(300, np.random.default_rng(7), vocab=30, tags=(1, 5), n_classes=4)
     assert d1.a.shape == (300, 20) and d1.b.shape == (300, 30) and d1.z.shape == (300, 4)
-    for x, y in zip(d1, d2):
+    for x, y in zip(d1, d2, strict=True):
         np.testing.assert_array_equal(x, y)
     counts = d1.b.sum(axis=1)
     assert set(np.unique(d1.b)) <= {0.0, 1.0}

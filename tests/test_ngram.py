@@ -3,6 +3,7 @@ arithmetic), probabilities and perplexity against hand-computed values, torch's 
 and Categorical, reproducible sampling, and bad input."""
 import itertools
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -125,7 +126,7 @@ def test_sampling_is_reproducible_and_follows_the_model():
     seen = {(s[i], s[i + 1]) for s in SMALL for i in range(len(s) - 1)}
     for _ in range(20):
         words = strict.sample(rng, max_len=40)
-        assert all(pair in seen for pair in zip(words, words[1:]))
+        assert all(pair in seen for pair in pairwise(words))
         assert words and words[0] in {s[0] for s in SMALL}     # (<s>, w) was seen as well
 
 

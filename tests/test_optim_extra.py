@@ -6,7 +6,6 @@ import torch
 from dlnotes import optim
 from dlnotes.verify import check_values, to_torch
 
-
 # ---------------------------------------------------------------- exponentially_weighted_average
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 0.9, 0.99])

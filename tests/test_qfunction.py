@@ -5,9 +5,21 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes.qfunction import (PARAM_NAMES, ReplayBuffer, Transitions, dqn_targets,
-                               grid_features, init_qnet, q_values, qnet_backward, qnet_forward,
-                               semi_gradient, td_loss_backward, td_loss_forward, train_dqn)
+from dlnotes.qfunction import (
+    PARAM_NAMES,
+    ReplayBuffer,
+    Transitions,
+    dqn_targets,
+    grid_features,
+    init_qnet,
+    q_values,
+    qnet_backward,
+    qnet_forward,
+    semi_gradient,
+    td_loss_backward,
+    td_loss_forward,
+    train_dqn,
+)
 from dlnotes.rl import GridWorld, bellman_backup, value_iteration
 from dlnotes.verify import check_loss, check_pair, check_values, to_numpy, to_torch
 
@@ -36,7 +48,10 @@ def test_qnet_forward_backward_match_torch(B, D, H, A):
     rng = np.random.default_rng(B + D)
     inputs = [rng.standard_normal((B, D)), rng.standard_normal((H, D)), rng.standard_normal(H),
               rng.standard_normal((A, H)), rng.standard_normal(A)]
-    ref = lambda x, w1, b1, w2, b2: torch.tanh(x @ w1.T + b1) @ w2.T + b2
+
+    def ref(x, w1, b1, w2, b2):
+        return torch.tanh(x @ w1.T + b1) @ w2.T + b2
+
     check_pair("qnet", qnet_forward, qnet_backward, ref, inputs, rng=rng)
 
     params = init_qnet(D, H, A, rng)
@@ -196,7 +211,7 @@ def test_in_place_changes_after_the_forward_do_not_change_the_backward(rng):
     p["w1"] += 1
     p["w2"] -= 1
     q *= 3
-    for a, b in zip(before, qnet_backward(dq, cache)):
+    for a, b in zip(before, qnet_backward(dq, cache), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

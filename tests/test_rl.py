@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes.rl import (ACTIONS, GridWorld, Model, bellman_backup, greedy_policy, q_learning,
-                        td_targets, value_iteration)
+from dlnotes.rl import (
+    ACTIONS,
+    GridWorld,
+    Model,
+    bellman_backup,
+    greedy_policy,
+    q_learning,
+    td_targets,
+    value_iteration,
+)
 from dlnotes.verify import check_values, to_torch
 
 UP, DOWN, LEFT, RIGHT = range(4)
@@ -48,7 +56,8 @@ def test_model_rows_are_distributions_and_match_sampled_slips():
     assert P[s, UP, s] == pytest.approx(0.1)
     assert P[s, UP, env.index[(1, 3)]] == pytest.approx(0.1)
     assert R[s, UP] == pytest.approx(0.8 * -0.04 + 0.1 * -0.04 + 0.1 * -1.0)
-    assert np.all(R[terminal] == 0) and np.all(P[terminal].argmax(axis=2) == np.flatnonzero(terminal)[:, None])
+    assert np.all(R[terminal] == 0)
+    assert np.all(P[terminal].argmax(axis=2) == np.flatnonzero(terminal)[:, None])
     rng = np.random.default_rng(0)
     draws = np.array([env.step(s, UP, rng)[0] for _ in range(20000)])
     freq = np.bincount(draws, minlength=env.n_states) / draws.size

@@ -1,12 +1,14 @@
 """dlnotes.shapes: the size formulas and parameter counts against torch layers, row by row."""
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from dlnotes import shapes
-from dlnotes.torch_models.models import trace_shapes
 from dlnotes.shapes import act, conv, dropout, fc, flatten, pool
+from dlnotes.torch_models.models import trace_shapes
 
 
 def torch_layers(specs, input_shape, device="cpu"):
@@ -157,7 +159,7 @@ SIZES = [(1, 1), (3, 4, 2), (5, 1, 1, 7), (2, 3, 3, 3, 3, 1), (784, 128, 10), (1
 
 def torch_mlp(sizes):
     layers = [torch.nn.Linear(n_in, n_out, dtype=torch.float64)
-              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+              for n_in, n_out in pairwise(sizes)]
     return torch.nn.Sequential(*layers)
 
 

@@ -115,7 +115,7 @@ def test_style_cost_is_the_weighted_sum(rng):
     acts_s = [rng.standard_normal((2, 3, 3)), rng.standard_normal((4, 2, 1))]
     acts_g = [rng.standard_normal((2, 3, 3)), rng.standard_normal((4, 2, 1))]
     total, grads = S.style_cost(acts_s, acts_g, [0.3, 0.7])
-    parts = [S.style_layer_cost(s, g) for s, g in zip(acts_s, acts_g)]
+    parts = [S.style_layer_cost(s, g) for s, g in zip(acts_s, acts_g, strict=True)]
     assert total == pytest.approx(0.3 * parts[0][0] + 0.7 * parts[1][0], rel=1e-14)
     np.testing.assert_allclose(grads[1], 0.7 * parts[1][1], rtol=1e-14)
     with pytest.raises(ValueError, match="weights need one entry per layer"):

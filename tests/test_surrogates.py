@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes.surrogates import (accuracy, expected_reward_gradient, reinforce_accuracy_gradient,
-                                score_function_estimates, soft_accuracy)
+from dlnotes.surrogates import (
+    accuracy,
+    expected_reward_gradient,
+    reinforce_accuracy_gradient,
+    score_function_estimates,
+    soft_accuracy,
+)
 from dlnotes.verify import check_loss, check_values, to_numpy, to_torch
 
 Z = 5.0

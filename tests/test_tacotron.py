@@ -11,8 +11,16 @@ from torch import nn
 
 from dlnotes.activations import relu
 from dlnotes.layers import dense_forward
-from dlnotes.torch_models.tacotron import (SYMBOLS, LocationSensitiveAttention, Prenet, Tacotron2,
-                              TacotronConfig, encode_text, lstm_parameter_count, padding_mask)
+from dlnotes.torch_models.tacotron import (
+    SYMBOLS,
+    LocationSensitiveAttention,
+    Prenet,
+    Tacotron2,
+    TacotronConfig,
+    encode_text,
+    lstm_parameter_count,
+    padding_mask,
+)
 from dlnotes.verify import check_values
 
 CFG = TacotronConfig()
@@ -215,11 +223,13 @@ def test_encode_text_pads_with_zero_and_maps_characters():
 
 @pytest.mark.parametrize("ids, lengths, message", [
     (torch.zeros(0, 4, dtype=torch.int64), torch.zeros(0, dtype=torch.int64), "at least one"),
-    (torch.ones(2, 4, dtype=torch.int64), torch.tensor([4, 5]), r"lengths must lie in \[1, T_in=4\]"),
+    (torch.ones(2, 4, dtype=torch.int64), torch.tensor([4, 5]),
+     r"lengths must lie in \[1, T_in=4\]"),
     (torch.ones(2, 4, dtype=torch.int64), torch.tensor([4, 0]), r"lengths must lie in"),
     (torch.ones(2, 4, dtype=torch.int64), torch.tensor([4]), r"lengths must be an int64 tensor"),
     (torch.ones(2, 4), torch.tensor([4, 4]), r"ids must be an int64 tensor"),
-    (torch.ones(4, dtype=torch.int64), torch.tensor([4]), r"ids must be an int64 tensor \(N, T_in\)"),
+    (torch.ones(4, dtype=torch.int64), torch.tensor([4]),
+     r"ids must be an int64 tensor \(N, T_in\)"),
     (torch.full((1, 3), 99), torch.tensor([3]), r"ids must lie in \[0, "),
 ])
 def test_bad_text_batches_raise(ids, lengths, message):
@@ -247,7 +257,8 @@ def test_bad_targets_and_steps_raise():
     (lambda: encode_text(["caf\u00e9"]), ValueError, "not in the symbol table"),
     (lambda: TacotronConfig(conv_kernel=4), ValueError, "conv_kernel must be odd"),
     (lambda: TacotronConfig(embedding_dim=15), ValueError, "embedding_dim must be even"),
-    (lambda: TacotronConfig(prenet_dropout=1.0), ValueError, r"prenet_dropout must lie in \[0, 1\)"),
+    (lambda: TacotronConfig(prenet_dropout=1.0), ValueError,
+     r"prenet_dropout must lie in \[0, 1\)"),
     (lambda: TacotronConfig(decoder_dim=0), ValueError, "decoder_dim must be a positive integer"),
     (lambda: lstm_parameter_count(0, 3), ValueError, "input_size must be a positive integer"),
     (lambda: Tacotron2({"n_mels": 8}), TypeError, "cfg must be a TacotronConfig"),

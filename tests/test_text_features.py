@@ -155,7 +155,7 @@ def test_contrast_pairs_share_their_words_and_differ_in_label():
 def test_contrast_label_is_the_polarity_of_the_affirmed_word():
     from dlnotes.corpus import POSITIVE
     sentences, labels = tf.contrast_reviews(40, np.random.default_rng(4))
-    for s, y in zip(sentences, labels):
+    for s, y in zip(sentences, labels, strict=True):
         assert y == int(s[3] in POSITIVE)
 
 

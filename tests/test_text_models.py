@@ -1,16 +1,16 @@
-"""dlnotes.torch_models.text_models: output shapes, the torch models against the NumPy formulas with the same
-weights, padding invariance, the CNN's receptive field, what bag models cannot do (negation
-square, contrast pairs), reproducible seeded training that leaves torch's global state alone,
-perplexity, and bad input."""
+"""dlnotes.torch_models.text_models: output shapes, the torch models against the NumPy formulas
+with the same weights, padding invariance, the CNN's receptive field, what bag models cannot do
+(negation square, contrast pairs), reproducible seeded training that leaves torch's global state
+alone, perplexity, and bad input."""
 import numpy as np
 import pytest
 import torch
 
-from dlnotes.torch_models import text_models as tm
 from dlnotes import text_features as tf
 from dlnotes.activations import log_softmax
 from dlnotes.corpus import sentiment_corpus, template_corpus
 from dlnotes.gated import gru_forward
+from dlnotes.torch_models import text_models as tm
 from dlnotes.verify import check_values
 
 SQUARE = [["the", "film", "was", "good"], ["the", "film", "was", "not", "good"],
@@ -193,7 +193,7 @@ def test_adam_update_matches_torch_optim(reviews):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(ref(ids), torch.as_tensor(labels)).backward()
         opt.step()
-    for p, q in zip(ours.parameters(), ref.parameters()):
+    for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
         check_values("Adam", _np(p), q.detach(), rtol=1e-9, atol=1e-12)
 
 

@@ -26,7 +26,7 @@ def test_split_is_a_disjoint_cover_and_reproducible():
     parts = tuning.train_dev_test_split(503, (0.7, 0.15, 0.15), np.random.default_rng(3))
     np.testing.assert_array_equal(np.sort(np.concatenate(parts)), np.arange(503))
     again = tuning.train_dev_test_split(503, (0.7, 0.15, 0.15), np.random.default_rng(3))
-    for a, b in zip(parts, again):
+    for a, b in zip(parts, again, strict=True):
         np.testing.assert_array_equal(a, b)
     other = tuning.train_dev_test_split(503, (0.7, 0.15, 0.15), np.random.default_rng(4))
     assert not np.array_equal(parts[1], other[1])

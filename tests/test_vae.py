@@ -102,7 +102,7 @@ def test_training_is_deterministic_and_learns():
     a, b = vae.train_vae(x, seed=3, **kw), vae.train_vae(x, seed=3, **kw)
     c = vae.train_vae(x, seed=4, **kw)
     np.testing.assert_array_equal(a.history, b.history)
-    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+    for pa, pb in zip(a.model.parameters(), b.model.parameters(), strict=True):
         assert torch.equal(pa, pb)
     assert not np.array_equal(a.history, c.history)
     assert a.history[-1] < 0.7 * a.history[0]
@@ -131,7 +131,7 @@ def test_training_matches_torch_optim_adam():
             total += loss.item() * 10
         history.append(total / 60)
     np.testing.assert_allclose(ours.history, history, rtol=1e-10)
-    for p_ours, p_ref in zip(ours.model.parameters(), model.parameters()):
+    for p_ours, p_ref in zip(ours.model.parameters(), model.parameters(), strict=True):
         check_values("weights after training", to_numpy(p_ours), p_ref)
 
 

@@ -4,7 +4,6 @@ import pytest
 
 from dlnotes import validation as V
 
-
 # --- check_rng ------------------------------------------------------------------------------
 
 def test_check_rng_returns_a_generator_and_refuses_the_rest():

@@ -42,7 +42,8 @@ def test_check_loss_catches_a_gradient_of_the_wrong_reduction(rng):
         loss, grad = losses.cross_entropy(logits, target)
         return loss, grad * len(target)
     with pytest.raises(AssertionError, match="gradient differs"):
-        check_loss("ce", summed, F.cross_entropy, (rng.standard_normal((4, 3)), np.array([0, 1, 2, 0])))
+        check_loss("ce", summed, F.cross_entropy,
+                   (rng.standard_normal((4, 3)), np.array([0, 1, 2, 0])))
 
 
 def test_check_values_refuses_float32_references():

@@ -91,9 +91,9 @@ def test_skipgram_batch_loss_is_the_sum_of_single_pair_losses(rng):
     negatives = (contexts[:, None] + 1 + np.arange(K)) % V   # never the true context
     loss, (dW_in, dW_out) = w2v.skipgram_batch_loss(W_in, W_out, centers, contexts, negatives)
     total, g_in, g_out = 0.0, np.zeros_like(W_in), np.zeros_like(W_out)
-    for c, o, n in zip(centers, contexts, negatives):
-        l, (dv, du_o, du_n) = w2v.negative_sampling_loss(W_in[c], W_out[o], W_out[n])
-        total += l
+    for c, o, n in zip(centers, contexts, negatives, strict=True):
+        pair_loss, (dv, du_o, du_n) = w2v.negative_sampling_loss(W_in[c], W_out[o], W_out[n])
+        total += pair_loss
         g_in[c] += dv
         g_out[o] += du_o
         for j, row in enumerate(n):
@@ -156,7 +156,8 @@ def test_phrase_scores_follow_the_formula_on_a_hand_counted_corpus():
     assert scores[("new", "york")] == pytest.approx((2 - 1) / (2 * 3))
     assert scores[("york", "is")] == pytest.approx((2 - 1) / (3 * 2))
     assert scores[("is", "big")] == pytest.approx(0.0)
-    assert ("big", "new") not in scores and ("york", "york") not in scores   # no bigram across sentences
+    # No bigram across sentences.
+    assert ("big", "new") not in scores and ("york", "york") not in scores
     ranked = w2v.phrase_scores(sents, delta=0.0)
     assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
 
@@ -170,7 +171,8 @@ def test_phrase_scores_find_the_city_names_of_the_course_corpus():
 
 
 def test_join_phrases_merges_left_to_right():
-    out = w2v.join_phrases([["a", "new", "york", "york"], ["new"]], [("new", "york"), ("york", "york")])
+    out = w2v.join_phrases([["a", "new", "york", "york"], ["new"]],
+                           [("new", "york"), ("york", "york")])
     assert out == [["a", "new_york", "york"], ["new"]]
 
 
@@ -221,7 +223,7 @@ def test_training_is_reproducible_and_depends_on_the_seed(small_corpus):
     b = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(7))
     c = w2v.train_skipgram(small_corpus, **kw, rng=np.random.default_rng(8))
     assert a[0].words == b[0].words
-    for x, y in zip(a[1:], b[1:]):
+    for x, y in zip(a[1:], b[1:], strict=True):
         assert np.array_equal(x, y)
     assert not np.array_equal(a[1], c[1])
 
@@ -229,18 +231,20 @@ def test_training_is_reproducible_and_depends_on_the_seed(small_corpus):
 def test_training_examples_with_window_one_and_no_subsampling_are_all_neighbours(rng):
     ids, sid = np.array([0, 1, 2, 3, 4, 5]), np.array([0, 0, 0, 1, 1, 2])
     centers, contexts = w2v.training_examples(ids, sid, 1, np.ones(6), rng)
-    got = sorted(zip(centers.tolist(), contexts.tolist()))
+    got = sorted(zip(centers.tolist(), contexts.tolist(), strict=True))
     assert got == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]   # never across sentences
     ctx, mask, cen = w2v.training_examples(ids, sid, 1, np.ones(6), rng, model="cbow")
     assert cen.tolist() == [0, 1, 2, 3, 4]                             # 5 has no neighbour
-    assert [sorted(c[m].tolist()) for c, m in zip(ctx, mask)] == [[1], [0, 2], [1], [4], [3]]
+    windows = [sorted(c[m].tolist()) for c, m in zip(ctx, mask, strict=True)]
+    assert windows == [[1], [0, 2], [1], [4], [3]]
 
 
 def test_training_examples_window_is_uniform_from_one_to_w():
     # One long sentence of distinct-position tokens: a centre's pair count is 2 b, b ~ U{1..3},
     # so the mean number of pairs per (interior) centre is 2 * 2 = 4.
     T, w = 20_000, 3
-    centers, contexts = w2v.training_examples(np.zeros(T, dtype=np.int64), np.zeros(T, dtype=np.int64),
+    centers, contexts = w2v.training_examples(np.zeros(T, dtype=np.int64),
+                                              np.zeros(T, dtype=np.int64),
                                               w, np.ones(1), np.random.default_rng(0))
     assert centers.size / T == pytest.approx(4.0, abs=0.05)
 
@@ -254,7 +258,7 @@ def test_subsampling_keeps_each_word_with_its_keep_probability():
     assert keep[0] == pytest.approx(0.1) and np.all(keep[1:] == 1.0)
     ids, sid = w2v.encode(sents, vocab)
     ctx, mask, cen = w2v.training_examples(ids, sid, 10, keep, np.random.default_rng(1), "cbow")
-    kept_the = np.sum(cen == vocab.index["the"])                       # every kept token is a centre
+    kept_the = np.sum(cen == vocab.index["the"])   # every kept token is a centre
     assert kept_the / 10_000 == pytest.approx(0.1, abs=4 * np.sqrt(0.09 / 10_000))
     assert np.sum(cen != vocab.index["the"]) == 10_000
 

@@ -23,8 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -156,8 +157,10 @@ def _recurrent_case(kind: str):
 
 
 def attention_case(rng, dtype):
-    from dlnotes.attention import (scaled_dot_product_attention,
-                                   scaled_dot_product_attention_backward)
+    from dlnotes.attention import (
+        scaled_dot_product_attention,
+        scaled_dot_product_attention_backward,
+    )
     shape = (8, 4, 128, 64)
     q, k, v, dout = (rng.standard_normal(shape).astype(dtype) for _ in range(4))
     tq, tk, tv, td = _t(q, True), _t(k, True), _t(v, True), _t(dout)
@@ -249,7 +252,8 @@ def bench_bpe() -> dict | None:
         n_tokens = len(fresh.encode(text))
         times.append(time.perf_counter() - t0)
     seconds = statistics.median(times)
-    return {"tokens": n_tokens, "bytes": len(text.encode()), "tokens_per_second": n_tokens / seconds}
+    return {"tokens": n_tokens, "bytes": len(text.encode()),
+            "tokens_per_second": n_tokens / seconds}
 
 
 def _python(code: str) -> str:
@@ -318,7 +322,8 @@ def table(results: dict) -> str:
         slowest, seconds = next(iter(course["nbval_per_notebook_s"].items()))
         lines += [f"| slowest notebook under nbval ({slowest}) | {seconds:.1f} s | <= 30 s: "
                   f"{'met' if seconds <= 30 else 'missed'} |",
-                  f"| nbval of the whole course, 2 workers | {course['nbval_whole_course_s']:.0f} s "
+                  "| nbval of the whole course, 2 workers | "
+                  f"{course['nbval_whole_course_s']:.0f} s "
                   f"| <= 240 s: {'met' if course['nbval_whole_course_s'] <= 240 else 'missed'} |",
                   f"| `jupyter-book build` from clean | {course['book_from_clean_s']:.0f} s | "
                   f"<= 60 s: {'met' if course['book_from_clean_s'] <= 60 else 'missed'} |"]

@@ -59,7 +59,8 @@ def alexnet(in_channels: int = 3, num_classes: int = 1000, *, groups: int = 1,
     c = check_positive_int(in_channels, "in_channels")
     k = check_positive_int(num_classes, "num_classes")
     if groups not in (1, 2) or isinstance(groups, bool):
-        raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two GPUs); got {groups!r}")
+        raise ValueError("groups must be 1 (one tower) or 2 (the paper's two GPUs); "
+                         f"got {groups!r}")
     p = _check_dropout(dropout)
     f = {"device": device, "dtype": dtype}
     return nn.Sequential(
@@ -179,7 +180,7 @@ def inception_module(in_channels: int, ch1x1: int, ch3x3_reduce: int, ch3x3: int
     names = ("in_channels", "ch1x1", "ch3x3_reduce", "ch3x3", "ch5x5_reduce", "ch5x5",
              "pool_proj")
     values = (in_channels, ch1x1, ch3x3_reduce, ch3x3, ch5x5_reduce, ch5x5, pool_proj)
-    checked = [check_positive_int(v, n) for v, n in zip(values, names)]
+    checked = [check_positive_int(v, n) for v, n in zip(values, names, strict=True)]
     return InceptionModule(*checked, device=device, dtype=dtype)
 
 

@@ -19,6 +19,7 @@ This module imports torch, so ``dlnotes/__init__.py`` does not import it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import NamedTuple
 
 import torch
@@ -67,13 +68,14 @@ class TacotronConfig:
                              f"got {self.embedding_dim}")
         for name in ("conv_kernel", "location_kernel"):
             if getattr(self, name) % 2 == 0:
-                raise ValueError(f"{name} must be odd for 'same' padding; got {getattr(self, name)}")
+                raise ValueError(f"{name} must be odd for 'same' padding; "
+                                 f"got {getattr(self, name)}")
         for name in ("dropout", "prenet_dropout", "stop_threshold"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must lie in [0, 1); got {getattr(self, name)!r}")
 
     @classmethod
-    def paper(cls) -> "TacotronConfig":
+    def paper(cls) -> TacotronConfig:
         """The widths of Shen et al. (2018): 512, 80 mels, 256, 128, 32 x 31, 1024, 512."""
         return cls(embedding_dim=512, n_mels=80, prenet_dim=256, attention_dim=128,
                    location_filters=32, location_kernel=31, decoder_dim=1024,
@@ -91,7 +93,10 @@ def lstm_parameter_count(input_size: int, hidden_size: int) -> int:
 
 
 def encode_text(sentences, symbols: str = SYMBOLS) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lower-case sentences -> padded id matrix ``(N, T_max)`` (int64, 0 = padding) and lengths ``(N,)``."""
+    """Lower-case sentences -> padded id matrix ``(N, T_max)`` and lengths ``(N,)``.
+
+    The ids are int64, with 0 as padding.
+    """
     if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)) or not sentences:
         raise ValueError("sentences must be a non-empty list of strings")
     table = {ch: i for i, ch in enumerate(symbols)}
@@ -121,9 +126,12 @@ def check_batch(ids, lengths, n_symbols: int) -> None:
         raise ValueError(f"ids must be an int64 tensor (N, T_in); got {_describe(ids)}")
     n, t = ids.shape
     if n == 0 or t == 0:
-        raise ValueError(f"ids must hold at least one symbol of one sentence; got shape {tuple(ids.shape)}")
-    if not isinstance(lengths, torch.Tensor) or lengths.dtype != torch.int64 or lengths.shape != (n,):
-        raise ValueError(f"lengths must be an int64 tensor of shape ({n},); got {_describe(lengths)}")
+        raise ValueError("ids must hold at least one symbol of one sentence; "
+                         f"got shape {tuple(ids.shape)}")
+    if (not isinstance(lengths, torch.Tensor) or lengths.dtype != torch.int64
+            or lengths.shape != (n,)):
+        raise ValueError(f"lengths must be an int64 tensor of shape ({n},); "
+                         f"got {_describe(lengths)}")
     if int(lengths.min()) < 1 or int(lengths.max()) > t:
         raise ValueError(f"lengths must lie in [1, T_in={t}]; got {lengths.tolist()}")
     if int(ids.min()) < 0 or int(ids.max()) >= n_symbols:
@@ -185,7 +193,8 @@ class Encoder(nn.Module):
         """ids: (N, T_in) int64, lengths: (N,) int64 -> :class:`EncoderTrace`."""
         check_batch(ids, lengths, self.n_symbols)
         t_in = ids.shape[1]
-        keep = padding_mask(lengths, t_in)[:, None, :].to(self.embedding.weight.dtype)  # (N, 1, T_in)
+        # keep: (N, 1, T_in)
+        keep = padding_mask(lengths, t_in)[:, None, :].to(self.embedding.weight.dtype)
         embedded = self.embedding(ids)                              # (N, T_in, E)
         x, convs = embedded.transpose(1, 2), []                     # (N, E, T_in)
         for block in self.convs:
@@ -210,7 +219,7 @@ class Prenet(nn.Module):
     def __init__(self, in_dim: int, sizes: tuple, p: float):
         super().__init__()
         dims = (in_dim, *sizes)
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(dims))
         self.p = p
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -236,7 +245,10 @@ class LocationSensitiveAttention(nn.Module):
         self.v = nn.Linear(attention_dim, 1, bias=False)
 
     def energies(self, query, processed_memory, cumulative) -> torch.Tensor:
-        """query: (N, Q), processed_memory = V h: (N, T_in, A), cumulative: (N, T_in) -> (N, T_in)."""
+        """query: (N, Q), processed_memory = V h: (N, T_in, A), cumulative: (N, T_in).
+
+        Returns the energies, (N, T_in).
+        """
         n, t_in, a = processed_memory.shape
         if query.dim() != 2 or query.shape[0] != n or cumulative.shape != (n, t_in):
             raise ValueError(f"query must be (N, Q) and cumulative (N, T_in) = ({n}, {t_in}); got "
@@ -301,7 +313,8 @@ class Decoder(nn.Module):
                 raise ValueError(f"targets must be (N, T_out, M) = ({n}, T_out >= 1, "
                                  f"{self.cfg.n_mels}); got {tuple(targets.shape)}")
             if targets.dtype != memory.dtype:
-                raise ValueError(f"targets must be {memory.dtype} like the model; got {targets.dtype}")
+                raise ValueError(f"targets must be {memory.dtype} like the model; "
+                                 f"got {targets.dtype}")
             steps = targets.shape[1]
             go = memory.new_zeros(n, 1, self.cfg.n_mels)
             prenet_all = self.prenet(torch.cat([go, targets[:, :-1]], dim=1))   # (N, T_out, P)
@@ -323,7 +336,8 @@ class Decoder(nn.Module):
             both = torch.cat([x, context], dim=1)                                # (N, H + E)
             frame = self.mel_proj(both)                                          # (N, M)
             stop = self.stop_proj(both).squeeze(1)                               # (N,)
-            for k, v in zip(DecoderTrace._fields, (frame, stop, weights, context, p, x)):
+            step_values = (frame, stop, weights, context, p, x)
+            for k, v in zip(DecoderTrace._fields, step_values, strict=True):
                 out[k].append(v)
             if free and bool((torch.sigmoid(stop) > self.cfg.stop_threshold).all()):
                 break
@@ -331,7 +345,10 @@ class Decoder(nn.Module):
 
 
 class Postnet(nn.Module):
-    """postnet_layers conv blocks (tanh on all but the last): mel (N, T, M) -> residual (N, T, M)."""
+    """postnet_layers conv blocks (tanh on all but the last).
+
+    mel (N, T, M) -> residual (N, T, M).
+    """
 
     def __init__(self, cfg: TacotronConfig):
         super().__init__()

@@ -13,8 +13,8 @@ The NumPy counterpart for arrays is :class:`dlnotes.optim.Adam`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -34,7 +34,7 @@ def adam_update(params: Sequence[torch.Tensor], grads: Sequence[torch.Tensor],
     """
     b1, b2 = betas
     with torch.no_grad():
-        for p, g, (m, v) in zip(params, grads, moments):
+        for p, g, (m, v) in zip(params, grads, moments, strict=True):
             m.lerp_(g, 1 - b1)                    # m = b1 m + (1 - b1) g
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
             denom = (v.sqrt() / math.sqrt(1 - b2 ** step)).add_(eps)

@@ -84,8 +84,8 @@ class PartBibliography(BibliographyDirective):
                           if _folder(d) == folder and d != env.docname)
         # The filter language of sphinxcontrib-bibtex: ``docnames`` is the set of pages
         # that cite the entry; ``&`` with a set literal is non-empty when one of them does.
-        self.options["filter"] = ("docnames & {%s}" % ", ".join(repr(d) for d in siblings)
-                                  if siblings else "False")
+        pages = ", ".join(repr(d) for d in siblings)
+        self.options["filter"] = f"docnames & {{{pages}}}" if siblings else "False"
         return super().run()
 
 

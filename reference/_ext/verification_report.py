@@ -118,7 +118,7 @@ class VerificationReport(SphinxDirective):
                     c = count_checks(path)
                 except SyntaxError as exc:
                     raise self.error(f"{docname}: a code cell is not Python ({exc})") from exc
-                total = [t + v for t, v in zip(total, c)]
+                total = [t + v for t, v in zip(total, c, strict=True)]
                 verdicts = f"{c.identity_verdicts} SymPy, {c.torch_verdicts} torch"
                 rows.append([self._link(docname, notebook_title(path)),
                              str(c.identities), str(c.comparisons), verdicts])

@@ -137,7 +137,7 @@ def _kl_backward_make(rng):
 def _d_star_ref(kw):
     p, q = np.asarray(kw["p_data"], dtype=float), np.asarray(kw["p_g"], dtype=float)
     out = [0.5 if a + b == 0 else float(Fraction(a) / (Fraction(a) + Fraction(b)))
-           for a, b in zip(p.ravel().tolist(), q.ravel().tolist())]
+           for a, b in zip(p.ravel().tolist(), q.ravel().tolist(), strict=True)]
     return np.array(out).reshape(p.shape)
 
 
@@ -545,7 +545,7 @@ CASES: list[Case] = [
          arrays=("d_real", "d_fake"), reference=_gan_grads_ref),
     # naive Bayes
     Case("dlnotes.naive_bayes.fit_gaussian_nb",
-         make=lambda rng: dict(zip(("x", "y"), _nb_data(rng)), n_classes=3),
+         make=lambda rng: dict(zip(("x", "y"), _nb_data(rng), strict=True), n_classes=3),
          arrays=("x", "y"), output=tuple, reference=_nb_fit_ref),
     Case("dlnotes.naive_bayes.gaussian_nb_log_joint",
          make=lambda rng: {"model": _nb_model(rng), "x": rng.standard_normal((5, 2))},
