@@ -17,7 +17,10 @@ Typical use in a chapter::
 from __future__ import annotations
 
 import re
-from typing import Callable, NamedTuple, Sequence
+import textwrap
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -127,7 +130,7 @@ def check_pair(name: str, forward: Callable, backward: Callable, reference: Call
     t_out = reference(*tensors)
     _assert_close(name, "forward output", out_seen, t_out, rtol, atol)
     (t_out * to_torch(dout)).sum().backward()
-    for i, g in zip(differentiable, grads):
+    for i, g in zip(differentiable, grads, strict=True):
         t_grad = tensors[i].grad
         if t_grad is None:
             raise AssertionError(f"{name}: torch gave no gradient for input {i}")
@@ -156,11 +159,14 @@ def check_loss(name: str, loss_fn: Callable, reference: Callable, inputs: Sequen
 
 
 def show_error(call: Callable[[], object], expected: type[BaseException]
-               | tuple[type[BaseException], ...] = ValueError, match: str | None = None) -> None:
+               | tuple[type[BaseException], ...] = ValueError, match: str | None = None,
+               label: str = "") -> None:
     """Run ``call()``, require that it raises ``expected``, and print the error's message.
 
-    Prints one line, ``"ValueError: <message>"``. Raises ``AssertionError`` when the call
-    returns normally or when ``match`` (a regular expression) is not found in the message;
+    Prints ``"ValueError: <message>"`` (after ``"<label>: "`` if a label is given), wrapped
+    at LINE_WIDTH characters onto indented lines, so a stored output fits the page. Raises
+    ``AssertionError`` when the call returns normally or when ``match`` (a regular
+    expression) is not found in the message;
     an exception of another type propagates unchanged. This is how a chapter demonstrates a
     clear error: if the error stopped being raised, the cell would fail rather than print
     nothing.
@@ -175,7 +181,9 @@ def show_error(call: Callable[[], object], expected: type[BaseException]
         if match is not None and not re.search(match, message):
             raise AssertionError(f"the {type(e).__name__} says {message!r}, "
                                  f"which does not match {match!r}") from e
-        print(f"{type(e).__name__}: {message}")
+        line = f"{label}: " * bool(label) + f"{type(e).__name__}: {message}"
+        print(textwrap.fill(line, LINE_WIDTH, subsequent_indent="    ",
+                            break_long_words=False, break_on_hyphens=False))
         return
     names = (expected.__name__ if isinstance(expected, type)
              else " or ".join(t.__name__ for t in expected))
@@ -189,15 +197,20 @@ def torch_recurrent(kind: str, cell: bool = False, **options) -> Callable:
     """A torch recurrent layer (or cell) that runs with the weights it is given.
 
     Returns ``reference(x, h0, [c0,] w_ih, w_hh, b_ih, b_hh)`` taking tensors, ``c0`` only for
-    ``kind="lstm"``. Layer: x (T, N, D), h0 (N, H) -> the state after every step (T, N, H), as
-    ``torch.nn.RNN``/``GRU``/``LSTM`` with one layer. ``cell=True``: x (N, D), h (N, H) -> h'
-    (N, H); for the LSTM cell the output is ``cat([h', c'], dim=1)``, (N, 2H), so that a single
-    tensor carries both states. Weights are substituted with ``torch.func.functional_call``, so
-    autograd reaches them; ``options`` go to the torch module (e.g. ``nonlinearity="relu"``).
+    ``kind="lstm"``. ``kind="simple_gru"`` (a layer) is the notes' GRU without a reset gate
+    (:func:`dlnotes.gated.simple_gru_forward`), run as ``torch.nn.GRU`` with the reset gate
+    held open and the update gate flipped. Layer: x (T, N, D), h0 (N, H) -> the state after
+    every step (T, N, H), as ``torch.nn.RNN``/``GRU``/``LSTM`` with one layer.
+    ``cell=True``: x (N, D), h (N, H) -> h' (N, H); for the LSTM cell the output is
+    ``cat([h', c'], dim=1)``, (N, 2H), so that a single tensor carries both states. Weights
+    are substituted with ``torch.func.functional_call``, so autograd reaches them;
+    ``options`` go to the torch module (e.g. ``nonlinearity="relu"``).
     """
     from torch.func import functional_call
 
     key = kind.lower()
+    if key == "simple_gru" and not cell:
+        return _simple_gru_as_gru(torch_recurrent("gru", **options))
     if key not in _RECURRENT:
         raise ValueError(f"kind must be one of {sorted(_RECURRENT)}; got {kind!r}")
     cls = getattr(torch.nn, _RECURRENT[key][cell])
@@ -219,7 +232,7 @@ def torch_recurrent(kind: str, cell: bool = False, **options) -> Callable:
         sig = (D, H, x.dtype, x.device)
         if sig not in modules:
             modules[sig] = cls(D, H, dtype=x.dtype, device=x.device, **options)
-        params = dict(zip(names, weights))
+        params = dict(zip(names, weights, strict=True))
         if cell:
             out = functional_call(modules[sig], params, (x, state))
             return torch.cat(out, dim=1) if key == "lstm" else out
@@ -231,10 +244,28 @@ def torch_recurrent(kind: str, cell: bool = False, **options) -> Callable:
     return reference
 
 
+def _simple_gru_as_gru(gru: Callable) -> Callable:
+    """The notes' GRU without a reset gate, as torch.nn.GRU with its reset gate held open.
+
+    dlnotes.gated.simple_gru_forward stacks rows [u; c~]; torch's GRU stacks [r; z; n] and
+    updates h' = (1 - z) n + z h. So r gets weights 0 and bias 40 (sigmoid(40) is 1 in
+    float64), z = 1 - u gets the negated u rows (sigmoid(-a) = 1 - sigmoid(a)), n gets c~'s.
+    """
+    def reference(x, h0, w_ih, w_hh, b_ih, b_hh):
+        H, D = h0.shape[-1], x.shape[-1]
+        zeros = partial(torch.zeros, dtype=x.dtype, device=x.device)
+        return gru(x, h0, torch.cat([zeros(H, D), -w_ih[:H], w_ih[H:]]),
+                   torch.cat([zeros(H, H), -w_hh[:H], w_hh[H:]]),
+                   torch.cat([zeros(H) + 40.0, -b_ih[:H], b_ih[H:]]),
+                   torch.cat([zeros(H), -b_hh[:H], b_hh[H:]]))
+
+    return reference
+
+
 def _assert_unchanged(name: str, stage: str, given: Sequence[np.ndarray],
                       originals: Sequence[np.ndarray], what: str | None = None) -> None:
     """The arrays a dlnotes call received must still equal the caller's originals."""
-    for i, (g, o) in enumerate(zip(given, originals)):
+    for i, (g, o) in enumerate(zip(given, originals, strict=True)):
         if g.shape != o.shape or not np.array_equal(g, o, equal_nan=g.dtype.kind in "fc"):
             label = what or f"input {i}"
             raise AssertionError(f"{name}: the {stage} changed {label} in place; a kernel "
@@ -253,8 +284,10 @@ def _assert_close(name: str, what: str, ours, theirs, rtol: float, atol: float,
                              f"{theirs.shape}")
     if not np.allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=False):
         diff = np.abs(ours - theirs)
-        worst = np.unravel_index(np.nanargmax(diff), diff.shape) if diff.ndim else ()
+        worst = tuple(int(i) for i in np.unravel_index(np.nanargmax(diff), diff.shape)) \
+            if diff.ndim else ()
         raise AssertionError(f"{name}: {what} differs from {against}: max |diff| = "
                              f"{np.nanmax(diff):.3e} at index {worst} "
-                             f"(ours {ours[worst]!r}, {against} {theirs[worst]!r}); "
+                             f"(ours {float(ours[worst]):.6g}, {against} "
+                             f"{float(theirs[worst]):.6g}); "
                              f"allowed atol={atol:.0e} + rtol={rtol:.0e} * |{against}|")

@@ -70,12 +70,28 @@ def test_simple_gru_matches_autograd(T, N, D, H, rng):
                _torch_simple_gru, _params("simple_gru", T, N, D, H, rng), rng=rng)
 
 
+@pytest.mark.parametrize("T, N, D, H", SHAPES)
+def test_simple_gru_is_torch_gru_with_the_reset_gate_open(T, N, D, H, rng):
+    # independent of the formula above: torch.nn.GRU's own kernel, weights mapped
+    check_pair("simple gru = nn.GRU (r = 1, z = 1 - u)", gated.simple_gru_forward,
+               gated.simple_gru_backward, torch_recurrent("simple_gru"),
+               _params("simple_gru", T, N, D, H, rng), rng=rng)
+
+
+def test_the_simple_gru_reference_exists_only_as_a_layer():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        torch_recurrent("simple_gru", cell=True)
+
+
 def test_simple_gru_is_torch_gru_with_reset_gate_open(rng):
     # r = sigma(40) is exactly 1.0 in float64 and z = sigma(-a_u) = 1 - u, so torch's GRU
     # computes the simplified GRU when its reset rows are zero with bias 40 and z rows = -u rows.
     x, h0, w_ih, w_hh, b_ih, b_hh = _params("simple_gru", 9, 3, 4, 5, rng)
     H = 5
-    zeros_w = lambda w: np.zeros((H, w.shape[1]))
+
+    def zeros_w(w):
+        return np.zeros((H, w.shape[1]))
+
     t_w_ih = np.concatenate([zeros_w(w_ih), -w_ih[:H], w_ih[H:]])
     t_w_hh = np.concatenate([zeros_w(w_hh), -w_hh[:H], w_hh[H:]])
     t_b_ih = np.concatenate([np.full(H, 40.0), -b_ih[:H], b_ih[H:]])
@@ -97,8 +113,8 @@ def test_rnn_cell_matches_torch(N, D, H, nonlinearity, rng):
 @pytest.mark.parametrize("N, D, H", [(1, 1, 1), (1, 4, 5), (3, 6, 2)])
 def test_gru_cell_matches_torch(N, D, H, rng):
     x, h, *weights = _params("gru", 1, N, D, H, rng)
-    check_pair("gru cell", gated.gru_cell_forward, gated.gru_cell_backward, torch_recurrent("gru", cell=True),
-               (x[0], h, *weights), rng=rng)
+    check_pair("gru cell", gated.gru_cell_forward, gated.gru_cell_backward,
+               torch_recurrent("gru", cell=True), (x[0], h, *weights), rng=rng)
 
 
 @pytest.mark.parametrize("N, D, H", [(1, 1, 1), (1, 4, 5), (3, 6, 2)])
@@ -111,8 +127,8 @@ def test_lstm_cell_matches_torch_including_dc_next(N, D, H, rng):
         return gated.lstm_cell_backward(dout[:, :H], dout[:, H:], cache)
 
     x, h, c, *weights = _params("lstm", 1, N, D, H, rng)
-    check_pair("lstm cell", forward, backward, torch_recurrent("lstm", cell=True), (x[0], h, c, *weights),
-               rng=rng)
+    check_pair("lstm cell", forward, backward, torch_recurrent("lstm", cell=True),
+               (x[0], h, c, *weights), rng=rng)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
@@ -269,7 +285,7 @@ def test_clip_grad_norm_matches_torch(max_norm, rng):
         params.append(p)
     t_norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
     check_values("clip_grad_norm: norm", norm, t_norm)
-    for (name, g), p in zip(clipped.items(), params):
+    for (name, g), p in zip(clipped.items(), params, strict=True):
         check_values(f"clip_grad_norm: {name}", g, p.grad)
     clipped_norm = np.linalg.norm(np.concatenate([g.ravel() for g in clipped.values()]))
     if max_norm < norm:
@@ -323,7 +339,8 @@ def test_sequence_backward_refuses_another_layers_cache(kind, other):
 def test_cell_and_sequence_caches_are_not_interchangeable(kind):
     cell_cache, cell_backward = _cell_run(kind)
     h, seq_cache, seq_backward = _layer_run(kind)
-    with pytest.raises(TypeError, match=rf"{kind}_cell_backward got an? {type(seq_cache).__name__}"):
+    seq_cache_type = type(seq_cache).__name__
+    with pytest.raises(TypeError, match=rf"{kind}_cell_backward got an? {seq_cache_type}"):
         cell_backward(seq_cache)
     with pytest.raises(TypeError, match=rf"{kind}_backward got an? {type(cell_cache).__name__}"):
         seq_backward(np.ones_like(h), cell_cache)
@@ -338,7 +355,7 @@ def test_changing_the_output_leaves_the_backward_unchanged(kind):
     h *= 2
     h += 1
     after = backward(dh, cache)
-    for a, b in zip(before, after):
+    for a, b in zip(before, after, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -347,7 +364,7 @@ def test_rnn_cell_output_is_not_the_cached_state():
     h1, cache = rnn.rnn_cell_forward(x[0], h, *w)
     before = rnn.rnn_cell_backward(np.ones_like(h1), cache)
     h1 *= 3
-    for a, b in zip(before, rnn.rnn_cell_backward(np.ones_like(h1), cache)):
+    for a, b in zip(before, rnn.rnn_cell_backward(np.ones_like(h1), cache), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

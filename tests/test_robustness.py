@@ -6,8 +6,9 @@ NamedTuples (``dlnotes.optim.SGD.step``, ``dlnotes.ngram.NGramModel.prob``: a me
 arrays as a function does; a NamedTuple's methods are tuple machinery). Inherited methods
 count once per class that exposes them. Left out as a whole: ``dlnotes.verify`` and
 ``dlnotes.symbolic`` (the checking helpers, which compare rather than compute) and
-``dlnotes.torch_models`` (torch modules, whose inputs torch itself checks); none of them is
-in ``dlnotes.__all__``.
+``dlnotes.torch_models`` (torch modules, whose inputs torch itself checks) and
+``dlnotes.exercises`` (self-checks that take a learner's function, not arrays; the
+tests/test_exercises*.py files attack them with mutants); none of them is in ``dlnotes.__all__``.
 
 The cases live in ``tests/robustness/cases_*.py`` (each defines ``CASES`` and ``EXCLUDED``);
 ``tests/robustness/spec.py`` says what a case means. The tests:
@@ -58,7 +59,7 @@ if str(HERE) not in sys.path:
 
 from robustness.spec import MUTATIONS, Case  # noqa: E402
 
-LEFT_OUT = ("dlnotes.verify", "dlnotes.symbolic", "dlnotes.torch_models")
+LEFT_OUT = ("dlnotes.verify", "dlnotes.symbolic", "dlnotes.torch_models", "dlnotes.exercises")
 VALUE_PRESERVING = ("list", "int", "bool", "float32", "object")
 SHAPE_MUTATIONS = ("transposed", "extra_axis", "missing_axis", "empty")
 CALL_TIMEOUT_S = 10.0

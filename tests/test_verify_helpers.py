@@ -6,9 +6,14 @@ import torch
 import torch.nn.functional as F
 
 from dlnotes import activations, gated, losses, rnn
-from dlnotes.verify import (check_loss, check_pair, check_values, show_error, to_torch,
-                            torch_recurrent)
-
+from dlnotes.verify import (
+    check_loss,
+    check_pair,
+    check_values,
+    show_error,
+    to_torch,
+    torch_recurrent,
+)
 
 # --- planted in-place kernels ------------------------------------------------------------
 
@@ -167,3 +172,13 @@ def test_long_verdicts_wrap_before_the_tolerance(rng):
     first, second = long.split("\n")
     assert first.endswith("match torch") and second == "    (float64, rtol=1e-10, atol=1e-12)"
     assert max(map(len, long.split("\n"))) <= 85
+
+
+def test_show_error_wraps_a_long_message_under_its_label(capsys):
+    long = "x must be " + "really " * 20 + "finite"
+    show_error(lambda: (_ for _ in ()).throw(ValueError(long)), label="a long one")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("a long one: ValueError: x must be really")
+    assert len(lines) > 1 and all(len(line) <= 85 for line in lines)
+    assert all(line.startswith("    ") for line in lines[1:])
+    assert " ".join(line.strip() for line in lines) == f"a long one: ValueError: {long}"

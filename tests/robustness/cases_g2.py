@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -169,7 +170,7 @@ EXCLUDED["dlnotes.pooling.MaxPool2dCache"] = EXCLUDED["dlnotes.pooling.AvgPool2d
 
 def _torch_param_count(kw):
     sizes = [int(n) for n in np.asarray(kw["sizes"]).ravel()]
-    layers = [torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    layers = [torch.nn.Linear(a, b) for a, b in pairwise(sizes)]
     weights = sum(layer.weight.numel() for layer in layers)
     biases = sum(layer.bias.numel() for layer in layers)
     return (sum(sizes[1:]), weights, biases)
@@ -178,7 +179,7 @@ def _torch_param_count(kw):
 def _torch_layer_shapes(kw):
     sizes = [int(n) for n in np.asarray(kw["sizes"]).ravel()]
     return [(tuple(layer.weight.shape), tuple(layer.bias.shape))
-            for layer in (torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))]
+            for layer in (torch.nn.Linear(a, b) for a, b in pairwise(sizes))]
 
 
 def _torch_table_params(kw):
@@ -374,7 +375,7 @@ CASES += [
          expect={"anchor_sizes:huge": "valid: 1e300 anchors still rank the shapes",
                  "boxes:empty": "valid: no objects, no assignments"}),
     Case(func="dlnotes.detection.encode_boxes",
-         make=lambda rng: dict(zip(("boxes", "assignment"), _scene_boxes(rng)),
+         make=lambda rng: dict(zip(("boxes", "assignment"), _scene_boxes(rng), strict=True),
                                image_size=(60, 90), grid_size=(3, 5), anchor_sizes=ANCHORS),
          arrays=("boxes", "assignment", "anchor_sizes"),
          expect={"anchor_sizes:huge": "valid: log(w / 1e300) is a finite target"}),
@@ -406,14 +407,14 @@ def _exact_triplet(kw) -> float:
     if not (a.ndim == 2 and a.shape == p.shape == n.shape):
         raise ValueError("shapes")
     m, total, special = Fraction(kw["margin"]), Fraction(0), 0.0
-    for ai, pi, ni in zip(a, p, n):
+    for ai, pi, ni in zip(a, p, n, strict=True):
         if not np.isfinite(np.concatenate([ai, pi, ni])).all():
             with np.errstate(all="ignore"):
                 d = np.sum((ai - pi) ** 2) - np.sum((ai - ni) ** 2) + float(m)
             special += float(np.maximum(d, 0.0))
             continue
-        d = sum((Fraction(x) - Fraction(y)) ** 2 for x, y in zip(ai, pi)) - \
-            sum((Fraction(x) - Fraction(y)) ** 2 for x, y in zip(ai, ni)) + m
+        d = sum((Fraction(x) - Fraction(y)) ** 2 for x, y in zip(ai, pi, strict=True)) - \
+            sum((Fraction(x) - Fraction(y)) ** 2 for x, y in zip(ai, ni, strict=True)) + m
         total += max(d, Fraction(0))
     exact = float(total) if total < Fraction(10) ** 308 else math.inf
     return exact + special
@@ -520,7 +521,8 @@ def _args(kind, kw):
 
 
 def _torch_simple_gru(x, h, w_ih, w_hh, b_ih, b_hh):
-    """The simplified GRU composed of torch operations (no torch module computes it)."""
+    """The simplified GRU composed of torch operations: unlike torch_recurrent("simple_gru")
+    (nn.GRU with the reset gate held open by weights 0), it has no 0 * inf for infinite input."""
     H = h.shape[1]
     outs = []
     for x_t in x:
