@@ -42,13 +42,20 @@ def toc_chapters() -> list[str]:
     return found
 
 
+def toc_notebooks() -> tuple[list[str], list[str]]:
+    """(chapters, solutions pages): a part's solutions page is a notebook but not a chapter."""
+    notebooks = toc_chapters()
+    return ([d for d in notebooks if "/solutions/" not in d],
+            [d for d in notebooks if "/solutions/" in d])
+
+
 def title_of(docname: str) -> str:
     nb = nbformat.read(ROOT / f"{docname}.ipynb", as_version=4)
     return next(line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
                 for line in c.source.splitlines() if line.startswith("# "))
 
 
-CHAPTERS = toc_chapters()
+CHAPTERS, SOLUTION_PAGES = toc_notebooks()
 # Every part ends with the list of the works its chapters cite, except the appendix (its
 # algorithms and errata need not cite anything; if they do, the page is required as well).
 PARTS_WITHOUT_REFERENCES = {"chapters/appendix"}
@@ -182,11 +189,12 @@ def test_verification_report_matches_an_independent_count():
         if link and len(cells) >= 3:
             target = urljoin("reference/verification.html", link.group(1))
             found[target] = (int(cells[1]), int(cells[2]))
-    assert set(found) == set(CHAPTERS), "the report does not list exactly the chapters"
-    wrong = {d: (found[d], _independent_count(d)) for d in CHAPTERS
+    notebooks = CHAPTERS + SOLUTION_PAGES          # the solutions are checked like chapters
+    assert set(found) == set(notebooks), "the report does not list exactly the notebooks"
+    wrong = {d: (found[d], _independent_count(d)) for d in notebooks
              if found[d] != _independent_count(d)}
     assert not wrong, f"report vs independent count (identities, comparisons): {wrong}"
-    assert all(sum(found[d]) > 0 for d in CHAPTERS)
+    assert all(sum(found[d]) > 0 for d in notebooks)
 
 
 def _public_objects(module) -> list[str]:
@@ -242,3 +250,65 @@ def test_citations_link_to_the_reference_list_of_their_part():
         entries = re.findall(r'role="doc-biblioentry"', refs.read_text(encoding="utf-8"))
         assert entries, (f"{part}/references.html lists nothing: no chapter of the part cites "
                          "a work of references.bib ({cite:p}`key` in a markdown cell)")
+
+
+ICONS_JS = """() => ({
+  drawn: Array.from(document.querySelectorAll('svg.svg-inline--fa'))
+    .filter(s => s.getClientRects().length)
+    .map(s => ({icon: s.getAttribute('data-icon'),
+                empty: !Array.from(s.querySelectorAll('path')).some(p => p.getAttribute('d'))})),
+  left: Array.from(document.querySelectorAll('i[class*="fa-"], span[class*="fa-"]'))
+    .filter(e => e.getClientRects().length).map(e => e.className)})"""
+
+
+@pytest.mark.parametrize("docname", CHAPTERS[:1])
+def test_every_visible_icon_is_drawn_after_the_icon_subset(docname, browser, base_url):
+    """reference/_ext/site_assets.py empties the icons no page names: those shown must stay."""
+    page = open_page(browser, f"{base_url}{docname}.html")
+    try:
+        page.wait_for_function("() => document.querySelectorAll('svg.svg-inline--fa').length > 4")
+        icons = page.evaluate(ICONS_JS)
+    finally:
+        page.close()
+    empty = [i["icon"] for i in icons["drawn"] if i["empty"]]
+    assert len(icons["drawn"]) >= 5 and not empty, f"icons drawn without an outline: {empty}"
+    assert not icons["left"], f"icon elements Font Awesome did not replace: {icons['left']}"
+
+
+EXERCISE_TITLES_JS = """() => Array.from(
+  document.querySelectorAll('div.exercise p.admonition-title')).map(t => t.textContent.trim())"""
+
+
+@pytest.mark.parametrize("docname", CHAPTERS[2:3] + CHAPTERS[-1:])
+def test_exercises_are_numbered_within_their_chapter(docname, browser, base_url):
+    page = open_page(browser, f"{base_url}{docname}.html")
+    try:
+        titles = page.evaluate(EXERCISE_TITLES_JS)
+    finally:
+        page.close()
+    numbers = [re.match(r"Exercise (\d+)\.(\d+)\b", t) for t in titles]
+    assert titles and all(numbers), f"exercise titles not numbered per chapter: {titles[:3]}"
+    assert len({m[1] for m in numbers}) == 1, f"one chapter number per page: {titles}"
+    assert [int(m[2]) for m in numbers] == list(range(1, len(titles) + 1)), titles
+
+
+@pytest.mark.parametrize("docname", SOLUTION_PAGES[:1] + SOLUTION_PAGES[-1:])
+def test_solutions_are_hidden_until_clicked(docname, browser, base_url):
+    """sphinx-exercise's solutions carry the dropdown class: sphinx-togglebutton folds them."""
+    page = open_page(browser, f"{base_url}{docname}.html")
+    try:
+        solutions = page.locator("div.solution")
+        count = solutions.count()
+        assert count >= 5, f"only {count} solutions on {docname}"
+        first = solutions.first
+        page.wait_for_selector("div.solution button.toggle-button")   # togglebutton.js ran
+        body = first.locator(":scope > :not(.admonition-title)").first
+        assert not body.is_visible(), "a solution is visible before it is clicked"
+        title = first.locator(".admonition-title")
+        assert re.match(r"Solution to Exercise \d+\.\d+", title.inner_text().strip())
+        first.locator("button.toggle-button").first.click()
+        body.wait_for(state="visible")
+        link = title.locator("a").first.get_attribute("href") or ""
+    finally:
+        page.close()
+    assert re.search(r"\.html#ex-[\w-]+-\d+$", link), f"no link to the exercise: {link}"
