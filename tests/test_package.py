@@ -3,8 +3,10 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import dlnotes
@@ -133,3 +135,24 @@ def test_renamed_modules_are_not_imported_by_the_package_tests_or_tools():
                     users.setdefault(path.name, set()).update(set(names) & shims)
     assert not users, f"imports of moved modules (use the new path): {users}"
 
+
+
+def test_the_distribution_ships_every_subpackage(tmp_path):
+    """What pip installs (Colab, the Python-version venvs) holds every package of dlnotes/."""
+    root = Path(__file__).resolve().parent.parent
+    expected = sorted(".".join(p.parent.relative_to(root).parts)
+                      for p in (root / "dlnotes").rglob("__init__.py"))
+    src, wheel_dir = tmp_path / "src", tmp_path / "wheel"    # build a copy: no build/ here
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(root / name, src / name)
+    shutil.copytree(root / "dlnotes", src / "dlnotes",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--quiet", "-w", str(wheel_dir), str(src)], check=True,
+                   capture_output=True)
+    (wheel,) = wheel_dir.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = sorted(n[:-len("/__init__.py")].replace("/", ".") for n in names
+                     if n.endswith("/__init__.py"))
+    assert shipped == expected, f"the wheel ships {shipped}, dlnotes/ has {expected}"
