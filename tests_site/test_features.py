@@ -133,8 +133,10 @@ def test_screenshots(browser, base_url):
                 if name.startswith("chapter-"):
                     first = page.locator("mjx-container[display='true']").first
                     if first.count():
-                        first.scroll_into_view_if_needed()
-                        page.evaluate("() => window.scrollBy(0, -250)")
+                        # scroll the window only: scroll_into_view would also scroll the
+                        # equation's clipping ancestors sideways and shift the picture
+                        page.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top"
+                                      " + window.scrollY - 250)", first.element_handle())
                 if name == "search":
                     page.wait_for_selector("#search-results ul.search li", timeout=30_000)
                 path = SCREENSHOTS / f"{name}-{label}.png"
