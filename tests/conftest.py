@@ -38,7 +38,10 @@ EXTRAS = ("torch", "sympy", "matplotlib", "course")
 # Tests that need more than their imports show: test id (path::name) -> needs. A test that
 # calls importlib.import_module (itself or through a helper of its module) is taken to import
 # any dlnotes module, and needs what all of them need; that case needs no entry here.
-EXTRA_NEEDS: dict[str, set[str]] = {}
+EXTRA_NEEDS: dict[str, set[str]] = {
+    # builds the wheel with the course's setuptools (pip wheel --no-build-isolation)
+    "tests/test_package.py::test_the_distribution_ships_every_subpackage": {"course"},
+}
 
 
 @pytest.fixture
@@ -87,6 +90,14 @@ def _dlnotes_file(dotted: str) -> Path | None:
     return None
 
 
+def _calls_need_torch(dotted: str) -> bool:
+    """The self-checks of dlnotes.exercises import torch when they run, not at import (their
+    references are torch): a test that calls them needs torch. The framework module
+    dlnotes.exercises.core needs NumPy alone."""
+    return (dotted == "dlnotes.exercises" or dotted.startswith("dlnotes.exercises.")) \
+        and not dotted.startswith("dlnotes.exercises.core")
+
+
 @cache
 def _third_party_imports(path: Path) -> frozenset[str]:
     """Top-level packages beyond NumPy that importing `path` loads, through dlnotes' imports."""
@@ -100,6 +111,8 @@ def _third_party_imports(path: Path) -> frozenset[str]:
         seen.add(current)
         for name in _top_level_imports(current):
             top = name.split(".")[0]
+            if _calls_need_torch(name):
+                found.add("torch")
             if top == "dlnotes":
                 source = _dlnotes_file(name)
                 if source is not None:
